@@ -1,0 +1,3 @@
+"""The mltrail version."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The pure domain: entities, errors, validation, dataset naming and the search language."""

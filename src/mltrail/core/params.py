@@ -1,0 +1,78 @@
+"""Typed hyperparameters: encode a value into (type, number, text) columns and decode it back."""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+from mltrail.core.entities import ParamValue
+from mltrail.core.errors import ValidationError
+from mltrail.core.validation import MAX_PARAM_VALUE_LENGTH
+
+PARAM_TYPES = ("bool", "int", "float", "str", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedParam:
+    """A parameter as stored: ``num_value`` is set for ints and floats, ``text_value`` always."""
+
+    value_type: str
+    num_value: float | None
+    text_value: str
+
+
+def encode_param(key: str, value: Any) -> EncodedParam:
+    """Encode a parameter value, keeping its type.
+
+    ``text_value`` is the canonical text (``repr`` for floats, ``true``/``false`` for booleans,
+    compact sorted JSON for lists, dicts and ``None``), which string comparisons use.
+
+    Raises:
+        ValidationError: If the value is not JSON-serialisable or its text is too long.
+    """
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (list, dict, str)):
+        value = value.item()  # numpy scalars
+    encoded: EncodedParam
+    if isinstance(value, bool):
+        encoded = EncodedParam("bool", None, "true" if value else "false")
+    elif isinstance(value, numbers.Integral):
+        encoded = EncodedParam("int", float(value), str(int(value)))
+    elif isinstance(value, numbers.Real):
+        number = float(value)
+        encoded = EncodedParam("float", None if math.isnan(number) else number, repr(number))
+    elif isinstance(value, str):
+        encoded = EncodedParam("str", None, value)
+    else:
+        try:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"params.{key} must be a bool, int, float, str or JSON value, got {type(value).__name__}",
+                field=f"params.{key}",
+                value=value,
+            ) from exc
+        encoded = EncodedParam("json", None, text)
+    if len(encoded.text_value) > MAX_PARAM_VALUE_LENGTH:
+        raise ValidationError(
+            f"params.{key} is {len(encoded.text_value)} characters as text; the limit is {MAX_PARAM_VALUE_LENGTH}",
+            field=f"params.{key}",
+            value=value,
+        )
+    return encoded
+
+
+def decode_param(value_type: str, text_value: str) -> ParamValue:
+    """Return the Python value an :class:`EncodedParam` stands for."""
+    if value_type == "bool":
+        return text_value == "true"
+    if value_type == "int":
+        return int(text_value)
+    if value_type == "float":
+        return float(text_value)
+    if value_type == "json":
+        decoded: ParamValue = json.loads(text_value)
+        return decoded
+    return text_value

@@ -1,0 +1,211 @@
+"""Load experiments, trials and runs with everything they carry, a few set-based queries per page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Row, func, select
+
+from mltrail.core.entities import (
+    CodeInfo,
+    DatasetRef,
+    EnvironmentInfo,
+    Experiment,
+    MetricSummary,
+    ParamValue,
+    Run,
+    RunKind,
+    RunStatus,
+    Trial,
+)
+from mltrail.core.params import decode_param
+from mltrail.store import tables as t
+
+_NAN = float("nan")
+
+
+def to_datetime(ms: int) -> datetime:
+    """Return an aware UTC datetime for milliseconds since the epoch."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def experiments(
+    connection: Connection, *, include_archived: bool, names: Sequence[str] | None = None
+) -> list[Experiment]:
+    """Return experiments ordered by name, with their trial counts."""
+    e, tr = t.experiment.c, t.trial.c
+    counts = select(tr.experiment_id, func.count().label("n")).group_by(tr.experiment_id).subquery()
+    query = (
+        select(e.name, e.description, e.tags, e.is_archived, e.created_at, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.experiment_id == e.id)
+        .order_by(e.name)
+    )
+    if not include_archived:
+        query = query.where(e.is_archived.is_(False))
+    if names is not None:
+        query = query.where(e.name.in_(names))
+    return [
+        Experiment(name=name, description=description, tags=dict(tags or {}), is_archived=bool(archived),
+                   created_at=to_datetime(created), trial_count=int(n))
+        for name, description, tags, archived, created, n in connection.execute(query)
+    ]
+
+
+def trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
+    """Return the trials with these ids, in the order given."""
+    if not ids:
+        return []
+    tr, e, tc = t.trial.c, t.experiment.c, t.trial_component.c
+    rows = {
+        row[0]: row
+        for row in connection.execute(
+            select(tr.id, tr.name, e.name, tr.status, tr.start_time, tr.end_time)
+            .join(t.experiment, e.id == tr.experiment_id)
+            .where(tr.id.in_(ids))
+        )
+    }
+    run_ids: dict[int, list[UUID]] = defaultdict(list)
+    for trial_id, run_id in connection.execute(
+        select(tc.trial_id, tc.run_id).where(tc.trial_id.in_(ids)).order_by(tc.trial_id, tc.run_id)
+    ):
+        run_ids[trial_id].append(run_id)
+    params = _params(connection, t.trial_param, t.trial_param.c.trial_id, ids)
+    metrics = _metrics(connection, t.trial_metric, t.trial_metric.c.trial_id, ids)
+    tags = _tags(connection, t.trial_tag, t.trial_tag.c.trial_id, ids)
+    result = []
+    for trial_id in ids:
+        row = rows.get(trial_id)
+        if row is None:
+            continue
+        _, name, experiment, status, start, end = row
+        result.append(
+            Trial(
+                name=name,
+                experiment=experiment,
+                status=RunStatus(status),
+                start_time=to_datetime(start),
+                end_time=None if end is None else to_datetime(end),
+                run_ids=tuple(run_ids.get(trial_id, ())),
+                params=params.get(trial_id, {}),
+                metrics=metrics.get(trial_id, {}),
+                tags=tags.get(trial_id, {}),
+            )
+        )
+    return result
+
+
+def runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
+    """Return the runs with these ids, in the order given."""
+    if not ids:
+        return []
+    r, e, tc, tr = t.run.c, t.experiment.c, t.trial_component.c, t.trial.c
+    rows = {
+        row.id: row
+        for row in connection.execute(
+            select(r.id, r.name, e.name.label("experiment"), r.kind, r.status, r.start_time, r.end_time,
+                   r.error_message, r.code, r.environment, r.artifact_uri)
+            .join(t.experiment, e.id == r.experiment_id)
+            .where(r.id.in_(ids))
+        )
+    }
+    trial_names: dict[UUID, list[str]] = defaultdict(list)
+    for run_id, name in connection.execute(
+        select(tc.run_id, tr.name).join(t.trial, tr.id == tc.trial_id).where(tc.run_id.in_(ids)).order_by(tr.name)
+    ):
+        trial_names[run_id].append(name)
+    params = _params(connection, t.run_param, t.run_param.c.run_id, ids)
+    metrics = _metrics(connection, t.metric_summary, t.metric_summary.c.run_id, ids)
+    tags = _tags(connection, t.run_tag, t.run_tag.c.run_id, ids)
+    inputs, outputs = _datasets(connection, ids)
+    result = []
+    for run_id in ids:
+        row = rows.get(run_id)
+        if row is not None:
+            result.append(_run(row, trial_names, params, metrics, tags, inputs, outputs))
+    return result
+
+
+def _run(
+    row: Row[Any],
+    trial_names: dict[UUID, list[str]],
+    params: dict[Any, dict[str, ParamValue]],
+    metrics: dict[Any, dict[str, MetricSummary]],
+    tags: dict[Any, dict[str, str]],
+    inputs: dict[UUID, list[DatasetRef]],
+    outputs: dict[UUID, list[DatasetRef]],
+) -> Run:
+    return Run(
+        id=row.id,
+        name=row.name,
+        experiment=row.experiment,
+        kind=RunKind(row.kind),
+        status=RunStatus(row.status),
+        start_time=to_datetime(row.start_time),
+        end_time=None if row.end_time is None else to_datetime(row.end_time),
+        error_message=row.error_message,
+        trials=tuple(trial_names.get(row.id, ())),
+        params=params.get(row.id, {}),
+        metrics=metrics.get(row.id, {}),
+        tags=tags.get(row.id, {}),
+        inputs=tuple(inputs.get(row.id, ())),
+        outputs=tuple(outputs.get(row.id, ())),
+        code=CodeInfo(**row.code) if row.code else None,
+        environment=EnvironmentInfo(**row.environment) if row.environment else None,
+        artifact_uri=row.artifact_uri,
+    )
+
+
+def _params(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) -> dict[Any, dict[str, ParamValue]]:
+    found: dict[Any, dict[str, ParamValue]] = defaultdict(dict)
+    c = table.c
+    for owner_id, key, value_type, text in connection.execute(
+        select(owner, c.key, c.value_type, c.text_value).where(owner.in_(ids)).order_by(owner, c.key)
+    ):
+        found[owner_id][key] = decode_param(value_type, text)
+    return found
+
+
+def _metrics(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) -> dict[Any, dict[str, MetricSummary]]:
+    found: dict[Any, dict[str, MetricSummary]] = defaultdict(dict)
+    c = table.c
+    for owner_id, key, last, low, high, avg, count, nonfinite, step, ts in connection.execute(
+        select(owner, c.key, c.last, c.min, c.max, c.avg, c.count, c.nonfinite_count, c.last_step, c.last_timestamp)
+        .where(owner.in_(ids))
+        .order_by(owner, c.key)
+    ):
+        found[owner_id][key] = MetricSummary(
+            key=key, last=_NAN if last is None else last, min=low, max=high, avg=avg, count=count,
+            last_step=step, last_timestamp=to_datetime(ts), nonfinite_count=nonfinite,
+        )
+    return found
+
+
+def _tags(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) -> dict[Any, dict[str, str]]:
+    found: dict[Any, dict[str, str]] = defaultdict(dict)
+    c = table.c
+    for owner_id, key, value in connection.execute(
+        select(owner, c.key, c.value).where(owner.in_(ids)).order_by(owner, c.key)
+    ):
+        found[owner_id][key] = value
+    return found
+
+
+def _datasets(
+    connection: Connection, ids: Sequence[UUID]
+) -> tuple[dict[UUID, list[DatasetRef]], dict[UUID, list[DatasetRef]]]:
+    rd, d = t.run_dataset.c, t.dataset.c
+    inputs: dict[UUID, list[DatasetRef]] = defaultdict(list)
+    outputs: dict[UUID, list[DatasetRef]] = defaultdict(list)
+    for run_id, direction, role, namespace, name, uri in connection.execute(
+        select(rd.run_id, rd.direction, rd.role, d.namespace, d.name, d.uri)
+        .join(t.dataset, d.id == rd.dataset_id)
+        .where(rd.run_id.in_(ids))
+        .order_by(rd.run_id, d.namespace, d.name)
+    ):
+        target = inputs if direction == "input" else outputs
+        target[run_id].append(DatasetRef(namespace=namespace, name=name, uri=uri, role=role))
+    return inputs, outputs

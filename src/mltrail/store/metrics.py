@@ -1,0 +1,186 @@
+"""Metric series: write batches of points with their running summaries, and read histories back."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
+
+from mltrail.core.entities import MetricHistory
+from mltrail.core.errors import NotFoundError
+from mltrail.store import tables as t
+from mltrail.store.dialect import insert_for, upsert
+
+SUMMARY_COLUMNS = ("last", "min", "max", "avg", "count", "nonfinite_count", "last_step", "last_timestamp")
+
+
+class Point(NamedTuple):
+    """A validated metric point: key, value, step, timestamp in ms."""
+
+    key: str
+    value: float
+    step: int
+    timestamp: int
+
+
+@dataclass(slots=True)
+class _BatchSummary:
+    """Aggregates of the points of one key within one batch."""
+
+    values: list[tuple[int, int, float | None]]  # (step, timestamp, value or None for NaN)
+    count: int = 0
+    finite_count: int = 0
+    total: float = 0.0
+    minimum: float | None = None
+    maximum: float | None = None
+    last: tuple[int, int, float | None] | None = None
+
+    def add(self, value: float, step: int, timestamp: int) -> None:
+        stored = None if math.isnan(value) else value
+        self.values.append((step, timestamp, stored))
+        self.count += 1
+        if math.isfinite(value):
+            self.finite_count += 1
+            self.total += value
+            self.minimum = value if self.minimum is None or value < self.minimum else self.minimum
+            self.maximum = value if self.maximum is None or value > self.maximum else self.maximum
+        if self.last is None or (step, timestamp) >= self.last[:2]:
+            self.last = (step, timestamp, stored)
+
+
+def write_points(
+    connection: Connection,
+    *,
+    run_id: UUID,
+    experiment_id: int,
+    trial_ids: Sequence[int],
+    points: Sequence[Point],
+) -> None:
+    """Append points to their series, update each series' summary and the trials' copies.
+
+    Each key's summary is updated by one atomic upsert whose ``RETURNING count`` also numbers the
+    new points, so concurrent writers to one series never reuse a sequence number.
+    """
+    batches: dict[str, _BatchSummary] = {}
+    for point in points:
+        batch = batches.get(point.key)
+        if batch is None:
+            batch = batches[point.key] = _BatchSummary(values=[])
+        batch.add(point.value, point.step, point.timestamp)
+
+    rows: list[dict[str, Any]] = []
+    trial_rows: list[dict[str, Any]] = []
+    for key, batch in batches.items():
+        summary = _upsert_summary(connection, run_id=run_id, experiment_id=experiment_id, key=key, batch=batch)
+        first_seq = summary["count"] - batch.count
+        series_id = summary["id"]
+        rows.extend(
+            {"series_id": series_id, "seq": first_seq + i, "step": step, "timestamp": ts, "value": value}
+            for i, (step, ts, value) in enumerate(batch.values)
+        )
+        trial_rows.extend(
+            {"trial_id": trial_id, "key": key, "experiment_id": experiment_id, "run_id": run_id}
+            | {name: summary[name] for name in SUMMARY_COLUMNS}
+            for trial_id in trial_ids
+        )
+    if rows:
+        connection.execute(t.metric_point.insert(), rows)
+    upsert(connection, t.trial_metric, trial_rows, conflict=("trial_id", "key"),
+           update=(*SUMMARY_COLUMNS, "run_id"))
+
+
+def _upsert_summary(
+    connection: Connection, *, run_id: UUID, experiment_id: int, key: str, batch: _BatchSummary
+) -> dict[str, Any]:
+    assert batch.last is not None  # a batch holds at least one point
+    last_step, last_timestamp, last_value = batch.last
+    statement = insert_for(connection, t.metric_summary).values(
+        run_id=run_id,
+        key=key,
+        experiment_id=experiment_id,
+        last=last_value,
+        min=batch.minimum,
+        max=batch.maximum,
+        avg=batch.total / batch.finite_count if batch.finite_count else None,
+        sum=batch.total,
+        count=batch.count,
+        finite_count=batch.finite_count,
+        nonfinite_count=batch.count - batch.finite_count,
+        last_step=last_step,
+        last_timestamp=last_timestamp,
+    )
+    old, new = t.metric_summary.c, statement.excluded
+    is_newer = or_(new.last_step > old.last_step,
+                   and_(new.last_step == old.last_step, new.last_timestamp >= old.last_timestamp))
+    finite_count = old.finite_count + new.finite_count
+    statement = statement.on_conflict_do_update(
+        index_elements=["run_id", "key"],
+        set_={
+            "last": case((is_newer, new.last), else_=old.last),
+            "last_step": case((is_newer, new.last_step), else_=old.last_step),
+            "last_timestamp": case((is_newer, new.last_timestamp), else_=old.last_timestamp),
+            "min": case((or_(old.min.is_(None), new.min < old.min), new.min), else_=old.min),
+            "max": case((or_(old.max.is_(None), new.max > old.max), new.max), else_=old.max),
+            "sum": old.sum + new.sum,
+            "count": old.count + new.count,
+            "finite_count": finite_count,
+            "nonfinite_count": old.nonfinite_count + new.nonfinite_count,
+            "avg": case((finite_count > 0, (old.sum + new.sum) / (finite_count * literal(1.0))), else_=None),
+        },
+    ).returning(t.metric_summary.c.id, *(t.metric_summary.c[name] for name in SUMMARY_COLUMNS))
+    return dict(connection.execute(statement).one()._mapping)
+
+
+def read_history(connection: Connection, *, run_id: UUID, key: str, max_points: int | None) -> MetricHistory:
+    """Return a series' points in write order, or about ``max_points`` evenly spaced ones.
+
+    A downsampled read fetches points by sequence number through the primary key, so its cost
+    depends on ``max_points``, not on the length of the series. The first and last points are
+    always included.
+
+    Raises:
+        NotFoundError: If the run never logged ``key``.
+    """
+    summary = connection.execute(
+        select(t.metric_summary.c.id, t.metric_summary.c.count).where(
+            t.metric_summary.c.run_id == run_id, t.metric_summary.c.key == key
+        )
+    ).one_or_none()
+    if summary is None:
+        raise NotFoundError("metric", key, hint=f"run {run_id} has no metric {key!r}")
+    series_id, count = summary
+    p = t.metric_point.c
+    query = select(p.step, p.timestamp, p.value).where(p.series_id == series_id)
+    downsampled = max_points is not None and count > max_points
+    if downsampled:
+        assert max_points is not None
+        query = query.where(p.seq.in_(_evenly_spaced(count, max_points)))
+    rows = connection.execute(query.order_by(p.seq)).all()
+    steps = [row[0] for row in rows]
+    timestamps = [row[1] for row in rows]
+    values = [math.nan if row[2] is None else row[2] for row in rows]
+    return MetricHistory(
+        run_id=run_id, key=key, steps=steps, timestamps=timestamps, values=values, total_count=count,
+        is_downsampled=downsampled,
+    )
+
+
+def _evenly_spaced(count: int, wanted: int) -> list[int]:
+    """Return ``wanted`` sequence numbers spread over ``0 … count-1``, first and last included."""
+    if wanted <= 1:
+        return [count - 1]
+    stride = (count - 1) / (wanted - 1)
+    return sorted({round(i * stride) for i in range(wanted)})
+
+
+def count_points(connection: Connection, *, run_id: UUID) -> int:
+    """Return how many points a run has logged, over all its metrics."""
+    return int(
+        connection.execute(
+            select(func.coalesce(func.sum(t.metric_summary.c.count), 0)).where(t.metric_summary.c.run_id == run_id)
+        ).scalar_one()
+    )

@@ -1,0 +1,232 @@
+"""ORM rows of the tracking schema; the migrations create exactly these tables.
+
+Times are integer milliseconds since the Unix epoch, so that filters compare numbers on every
+backend. Params, tags and metric summaries are kept twice: per run (``run_*``) and per trial
+(``trial_*``, the value written last by any of the trial's runs), so that trial search is as
+cheap as run search. Each carries ``experiment_id`` to make ``(experiment_id, key, value)``
+indexes possible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Float, ForeignKey, Index, PrimaryKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mltrail.store.base import Base
+
+KEY = String(250)
+NAME = String(256)
+STATUS = String(16)
+
+
+class ExperimentRow(Base):
+    """An experiment."""
+
+    __tablename__ = "experiment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict[str, Any]]
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[int]
+
+
+class TrialRow(Base):
+    """A trial; status and times are derived from its runs."""
+
+    __tablename__ = "trial"
+    __table_args__ = (
+        UniqueConstraint("experiment_id", "name"),
+        Index(None, "experiment_id", "start_time", "id"),
+        Index(None, "experiment_id", "status", "start_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiment.id"))
+    name: Mapped[str] = mapped_column(NAME)
+    status: Mapped[str] = mapped_column(STATUS)
+    start_time: Mapped[int]
+    end_time: Mapped[int | None]
+
+
+class RunRow(Base):
+    """A run (trial component)."""
+
+    __tablename__ = "run"
+    __table_args__ = (
+        Index(None, "experiment_id", "start_time", "id"),
+        Index(None, "experiment_id", "status", "start_time"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiment.id"))
+    name: Mapped[str] = mapped_column(NAME)
+    kind: Mapped[str] = mapped_column(STATUS)
+    status: Mapped[str] = mapped_column(STATUS)
+    start_time: Mapped[int]
+    end_time: Mapped[int | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[dict[str, Any] | None]
+    environment: Mapped[dict[str, Any] | None]
+    artifact_uri: Mapped[str | None] = mapped_column(Text)
+
+
+class TrialComponentRow(Base):
+    """Which runs belong to which trials (many to many)."""
+
+    __tablename__ = "trial_component"
+    __table_args__ = (Index(None, "run_id"),)
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"), primary_key=True)
+    run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"), primary_key=True)
+
+
+class _ParamColumns:
+    """A typed parameter: its type name, numeric value (int/float) and canonical text."""
+
+    key: Mapped[str] = mapped_column(KEY)
+    experiment_id: Mapped[int]
+    value_type: Mapped[str] = mapped_column(String(8))
+    num_value: Mapped[float | None] = mapped_column(Float)
+    text_value: Mapped[str | None] = mapped_column(Text)
+
+
+class RunParamRow(_ParamColumns, Base):
+    """A run's parameter."""
+
+    __tablename__ = "run_param"
+    __table_args__ = (
+        PrimaryKeyConstraint("run_id", "key"),
+        Index(None, "experiment_id", "key", "num_value"),
+    )
+
+    run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"))
+
+
+class TrialParamRow(_ParamColumns, Base):
+    """A trial's parameter, copied from the run that wrote it last."""
+
+    __tablename__ = "trial_param"
+    __table_args__ = (
+        PrimaryKeyConstraint("trial_id", "key"),
+        Index(None, "experiment_id", "key", "num_value"),
+    )
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"))
+    run_id: Mapped[UUID]
+
+
+class _TagColumns:
+    """A tag: a string value under a key."""
+
+    key: Mapped[str] = mapped_column(KEY)
+    experiment_id: Mapped[int]
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RunTagRow(_TagColumns, Base):
+    """A run's tag."""
+
+    __tablename__ = "run_tag"
+    __table_args__ = (PrimaryKeyConstraint("run_id", "key"),)
+
+    run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"))
+
+
+class TrialTagRow(_TagColumns, Base):
+    """A trial's tag, copied from the run that wrote it last."""
+
+    __tablename__ = "trial_tag"
+    __table_args__ = (PrimaryKeyConstraint("trial_id", "key"),)
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"))
+    run_id: Mapped[UUID]
+
+
+class _SummaryColumns:
+    """Aggregates of a metric series; ``last`` is NULL when the last value was NaN."""
+
+    key: Mapped[str] = mapped_column(KEY)
+    experiment_id: Mapped[int]
+    last: Mapped[float | None] = mapped_column(Float)
+    min: Mapped[float | None] = mapped_column(Float)
+    max: Mapped[float | None] = mapped_column(Float)
+    avg: Mapped[float | None] = mapped_column(Float)
+    count: Mapped[int]
+    nonfinite_count: Mapped[int]
+    last_step: Mapped[int]
+    last_timestamp: Mapped[int]
+
+
+class MetricSummaryRow(_SummaryColumns, Base):
+    """One metric series of a run with its running aggregates; points refer to it by id."""
+
+    __tablename__ = "metric_summary"
+    __table_args__ = (
+        UniqueConstraint("run_id", "key"),
+        Index(None, "experiment_id", "key", "last"),
+        Index(None, "experiment_id", "key", "max"),
+        Index(None, "experiment_id", "key", "min"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"))
+    sum: Mapped[float] = mapped_column(Float)
+    finite_count: Mapped[int]
+
+
+class TrialMetricRow(_SummaryColumns, Base):
+    """A trial's metric summary, copied from the run that logged the key last."""
+
+    __tablename__ = "trial_metric"
+    __table_args__ = (
+        PrimaryKeyConstraint("trial_id", "key"),
+        Index(None, "experiment_id", "key", "last"),
+        Index(None, "experiment_id", "key", "max"),
+        Index(None, "experiment_id", "key", "min"),
+    )
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"))
+    run_id: Mapped[UUID]
+
+
+class MetricPointRow(Base):
+    """One point of a series; ``seq`` numbers the points of a series 0, 1, 2… in write order."""
+
+    __tablename__ = "metric_point"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    series_id: Mapped[int] = mapped_column(ForeignKey("metric_summary.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    step: Mapped[int]
+    timestamp: Mapped[int]
+    value: Mapped[float | None] = mapped_column(Float)
+    """NULL stands for NaN, which SQLite cannot store."""
+
+
+class DatasetRow(Base):
+    """A dataset, named by the OpenLineage conventions."""
+
+    __tablename__ = "dataset"
+    __table_args__ = (UniqueConstraint("namespace", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(1500))
+    uri: Mapped[str] = mapped_column(Text)
+
+
+class RunDatasetRow(Base):
+    """A run's input or output dataset, with an optional role."""
+
+    __tablename__ = "run_dataset"
+    __table_args__ = (Index(None, "dataset_id"),)
+
+    run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    role: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,24 @@
+"""Core ``Table`` handles of the ORM rows, for the bulk statements the store runs."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from mltrail.store.base import Base
+from mltrail.store import models as _models  # noqa: F401  (registers the tables on Base.metadata)
+
+_tables = Base.metadata.tables
+
+experiment: Table = _tables["experiment"]
+trial: Table = _tables["trial"]
+run: Table = _tables["run"]
+trial_component: Table = _tables["trial_component"]
+run_param: Table = _tables["run_param"]
+trial_param: Table = _tables["trial_param"]
+run_tag: Table = _tables["run_tag"]
+trial_tag: Table = _tables["trial_tag"]
+metric_summary: Table = _tables["metric_summary"]
+trial_metric: Table = _tables["trial_metric"]
+metric_point: Table = _tables["metric_point"]
+dataset: Table = _tables["dataset"]
+run_dataset: Table = _tables["run_dataset"]

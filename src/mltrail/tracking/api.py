@@ -1,0 +1,195 @@
+"""The SDK's functions: choose a tracking URI, start runs, search and read trials and runs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from mltrail.config import Settings, resolve_settings
+from mltrail.core.entities import Experiment, MetricHistory, Run, RunKind, Trial
+from mltrail.core.errors import StoreError, ValidationError
+from mltrail.core.page import Page
+from mltrail.core.validation import validate_kind, validate_name
+from mltrail.tracking.backends import Backend, create_backend
+from mltrail.tracking.capture import capture_code, capture_environment
+from mltrail.tracking.run import ActiveRun
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_tracking_uri: str | None = None
+_backends: dict[str, Backend] = {}
+
+
+def set_tracking_uri(uri: str | None) -> None:
+    """Use this tracking URI from now on in this process (``None`` returns to the configured one).
+
+    It wins over ``MLTRAIL_TRACKING_URI`` and ``mltrail.yml``.
+    """
+    global _tracking_uri
+    _tracking_uri = uri
+
+
+def get_tracking_uri() -> str:
+    """Return the tracking URI in force."""
+    return _settings().tracking_uri
+
+
+def _settings() -> Settings:
+    return resolve_settings({"tracking_uri": _tracking_uri})
+
+
+def _backend(settings: Settings) -> Backend:
+    with _lock:
+        backend = _backends.get(settings.tracking_uri)
+        if backend is None:
+            backend = _backends[settings.tracking_uri] = create_backend(settings.tracking_uri)
+        return backend
+
+
+def reset() -> None:
+    """Close cached backends and forget :func:`set_tracking_uri` (for tests and long-lived workers)."""
+    global _tracking_uri
+    with _lock:
+        for backend in _backends.values():
+            backend.close()
+        _backends.clear()
+        _tracking_uri = None
+
+
+def start_run(
+    *,
+    experiment: str,
+    trial: str | None = None,
+    kind: RunKind | str = RunKind.CUSTOM,
+    name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    run_id: UUID | str | None = None,
+) -> ActiveRun:
+    """Start a tracked run (a trial component) and return its handle.
+
+    Use it as a context manager: the run ends Completed, or Failed with the error when the block
+    raises, or Stopped on Ctrl-C. The experiment and trial are created when missing. Git commit,
+    branch, entry point, host, OS, Python, CPUs, memory and instance type are recorded.
+
+    Args:
+        experiment: The experiment's name.
+        trial: The trial's name; by default the run's name (one trial per run).
+        kind: processing, training, evaluation, registration, deployment or custom.
+        name: The run's name; by default ``<kind>-<first 8 characters of the id>``.
+        params: Hyperparameters; their types are kept.
+        tags: String tags.
+        run_id: The run's UUID; a new random one by default.
+
+    Raises:
+        ValidationError: If an argument is invalid; nothing is recorded.
+    """
+    settings = _settings()
+    backend = _backend(settings)
+    identifier = _as_uuid(run_id) if run_id is not None else uuid.uuid4()
+    run_kind = validate_kind(kind)
+    run_name = name if name is not None else f"{run_kind.value}-{str(identifier)[:8]}"
+    trial_name = trial if trial is not None else run_name
+    validate_name("experiment", experiment)
+    handle = ActiveRun(
+        backend, settings, run_id=identifier, experiment=experiment, trial=trial_name, name=run_name,
+        kind=run_kind,
+    )
+    try:
+        backend.start_run(
+            run_id=identifier,
+            experiment=experiment,
+            trial=trial_name,
+            name=run_name,
+            kind=run_kind,
+            params=params,
+            tags=tags,
+            code=capture_code() if settings.capture_code else None,
+            environment=capture_environment(instance_type=settings.instance_type,
+                                            cloud_metadata=settings.cloud_metadata),
+            artifact_uri=handle.artifact_uri,
+        )
+    except StoreError as exc:
+        if settings.strict:
+            raise
+        log.warning("mltrail could not record the start of run %s (the pipeline goes on): %s", identifier, exc)
+        handle.is_detached = True
+    return handle
+
+
+def create_experiment(name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None) -> Experiment:
+    """Create an experiment; raises ``ConflictError`` if the name is taken."""
+    settings = _settings()
+    return _backend(settings).create_experiment(name, description=description, tags=tags)
+
+
+def get_experiment(name: str) -> Experiment:
+    """Return an experiment by name; raises ``NotFoundError`` if there is none."""
+    return _backend(_settings()).get_experiment(name)
+
+
+def list_experiments(*, include_archived: bool = False) -> list[Experiment]:
+    """Return the experiments, ordered by name."""
+    return _backend(_settings()).list_experiments(include_archived=include_archived)
+
+
+def get_trial(experiment: str, name: str) -> Trial:
+    """Return a trial with the params, metrics and tags of its runs."""
+    return _backend(_settings()).get_trial(experiment, name)
+
+
+def get_run(run_id: UUID | str) -> Run:
+    """Return a run (trial component) by id."""
+    return _backend(_settings()).get_run(_as_uuid(run_id))
+
+
+def get_metric_history(run_id: UUID | str, key: str, *, max_points: int | None = None) -> MetricHistory:
+    """Return a metric's points, all of them or about ``max_points`` evenly spaced ones."""
+    return _backend(_settings()).get_metric_history(_as_uuid(run_id), key, max_points=max_points)
+
+
+def search_trials(
+    *,
+    experiment: str | Sequence[str] | None = None,
+    filter: str | None = None,  # noqa: A002
+    order_by: str | Sequence[str] | None = None,
+    max_results: int = 100,
+    page_token: str | None = None,
+) -> Page[Trial]:
+    """Return one page of trials matching a filter in the search language (``docs/search.md``).
+
+    Example:
+        ``search_trials(experiment="fraud", filter="params.learning_rate < 0.01 AND metrics.val_auc > 0.9",
+        order_by=["metrics.val_auc DESC"], max_results=10)``
+    """
+    return _backend(_settings()).search_trials(
+        experiment=experiment, filter=filter, order_by=order_by, max_results=max_results, page_token=page_token
+    )
+
+
+def search_runs(
+    *,
+    experiment: str | Sequence[str] | None = None,
+    filter: str | None = None,  # noqa: A002
+    order_by: str | Sequence[str] | None = None,
+    max_results: int = 100,
+    page_token: str | None = None,
+) -> Page[Run]:
+    """Return one page of runs (trial components) matching a filter; see :func:`search_trials`."""
+    return _backend(_settings()).search_runs(
+        experiment=experiment, filter=filter, order_by=order_by, max_results=max_results, page_token=page_token
+    )
+
+
+def _as_uuid(value: UUID | str) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise ValidationError(f"run id {value!r} is not a UUID", field="run_id", value=value) from None

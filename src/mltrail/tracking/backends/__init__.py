@@ -1,0 +1,39 @@
+"""Tracking backends, chosen by the tracking URI's scheme."""
+
+from __future__ import annotations
+
+import importlib
+from urllib.parse import urlsplit
+
+from mltrail.core.errors import ConfigError
+from mltrail.tracking.backends.base import Backend
+
+BACKENDS: dict[str, str] = {
+    "sqlite": "mltrail.store.store:Store",
+    "postgresql": "mltrail.store.store:Store",
+    "postgresql+psycopg": "mltrail.store.store:Store",
+}
+"""URL scheme → ``module:Class`` of the backend; the module is imported only when chosen."""
+
+
+def create_backend(uri: str) -> Backend:
+    """Return a backend for a tracking URI.
+
+    Raises:
+        ConfigError: If no backend serves the URI's scheme; the message lists the known ones.
+    """
+    scheme = urlsplit(uri).scheme.lower()
+    target = BACKENDS.get(scheme)
+    if target is None:
+        known = ", ".join(sorted(BACKENDS))
+        raise ConfigError(
+            f"no tracking backend for scheme {scheme!r} in {uri!r}; known schemes: {known}",
+            key="tracking_uri",
+            value=uri,
+        )
+    module_name, _, class_name = target.partition(":")
+    backend: Backend = getattr(importlib.import_module(module_name), class_name)(uri)
+    return backend
+
+
+__all__ = ["BACKENDS", "Backend", "create_backend"]
