@@ -89,12 +89,17 @@ def resolve_settings(
 
 def _read_config_file(env: Mapping[str, str], cwd: Path) -> tuple[dict[str, Any], str]:
     explicit = env.get(f"{ENV_PREFIX}CONFIG")
-    candidates = [Path(explicit)] if explicit else [cwd / CONFIG_FILE_NAME, Path.home() / ".mltrail" / CONFIG_FILE_NAME]
+    candidates = (
+        [Path(explicit)]
+        if explicit
+        else [cwd / CONFIG_FILE_NAME, Path.home() / ".mltrail" / CONFIG_FILE_NAME]
+    )
     for path in candidates:
         if not path.is_file():
             if explicit:
-                raise ConfigError("config file not found", key="config", value=explicit,
-                                  source=f"env {ENV_PREFIX}CONFIG")
+                raise ConfigError(
+                    "config file not found", key="config", value=explicit, source=f"env {ENV_PREFIX}CONFIG"
+                )
             continue
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -123,7 +128,9 @@ def _coerce(name: str, raw: Any, annotation: Any, source: str) -> Any:
         except (TypeError, ValueError):
             number = 0
         if number < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {raw!r}", key=name, value=raw, source=source)
+            raise ConfigError(
+                f"{name} must be a positive integer, got {raw!r}", key=name, value=raw, source=source
+            )
         return number
     value = str(raw).strip()
     if not value and "None" not in text:

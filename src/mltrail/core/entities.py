@@ -105,7 +105,9 @@ class MetricHistory:
 
     def __iter__(self) -> Iterator[MetricPoint]:
         for step, ts, value in zip(self.steps, self.timestamps, self.values, strict=True):
-            yield MetricPoint(step=step, timestamp=datetime.fromtimestamp(ts / 1000).astimezone(), value=value)
+            yield MetricPoint(
+                step=step, timestamp=datetime.fromtimestamp(ts / 1000).astimezone(), value=value
+            )
 
     def to_dataframe(self) -> Any:
         """Return the points as a pandas DataFrame with columns step, timestamp, value."""

@@ -47,13 +47,17 @@ def dataset_from_uri(uri: str, *, role: str | None = None, cwd: str | None = Non
         ValidationError: If ``uri`` is empty, too long or has no usable name.
     """
     if not isinstance(uri, (str, os.PathLike)):
-        raise ValidationError(f"dataset URI must be a string, got {type(uri).__name__}", field="uri", value=uri)
+        raise ValidationError(
+            f"dataset URI must be a string, got {type(uri).__name__}", field="uri", value=uri
+        )
     text = os.fspath(uri).strip()
     if not text:
         raise ValidationError("dataset URI must not be empty", field="uri", value=uri)
     if len(text) > MAX_URI_LENGTH:
         raise ValidationError(
-            f"dataset URI is {len(text)} characters long; the limit is {MAX_URI_LENGTH}", field="uri", value=uri
+            f"dataset URI is {len(text)} characters long; the limit is {MAX_URI_LENGTH}",
+            field="uri",
+            value=uri,
         )
     if _URI.match(text):
         namespace, name = _split_hierarchical(text)

@@ -22,7 +22,7 @@ class Page(Sequence[T], Generic[T]):
     __slots__ = ("_items", "next_page_token")
 
     def __init__(self, items: Sequence[T], *, next_page_token: str | None = None) -> None:
-        self._items = list(items)
+        self._items: list[T] = list(items)
         self.next_page_token = next_page_token
 
     @overload
@@ -30,7 +30,8 @@ class Page(Sequence[T], Generic[T]):
     @overload
     def __getitem__(self, index: slice) -> list[T]: ...
     def __getitem__(self, index: int | slice) -> T | list[T]:
-        return self._items[index]
+        items: list[T] = self._items
+        return items[index]
 
     def __len__(self) -> int:
         return len(self._items)

@@ -57,7 +57,8 @@ def encode_param(key: str, value: Any) -> EncodedParam:
         encoded = EncodedParam("json", None, text)
     if len(encoded.text_value) > MAX_PARAM_VALUE_LENGTH:
         raise ValidationError(
-            f"params.{key} is {len(encoded.text_value)} characters as text; the limit is {MAX_PARAM_VALUE_LENGTH}",
+            f"params.{key} is {len(encoded.text_value)} characters as text; "
+            f"the limit is {MAX_PARAM_VALUE_LENGTH}",
             field=f"params.{key}",
             value=value,
         )

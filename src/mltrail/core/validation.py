@@ -29,7 +29,9 @@ def validate_name(field: str, value: Any, *, max_length: int = MAX_NAME_LENGTH) 
         ValidationError: Naming ``field`` and the value.
     """
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be a string, got {type(value).__name__}", field=field, value=value)
+        raise ValidationError(
+            f"{field} must be a string, got {type(value).__name__}", field=field, value=value
+        )
     if not value.strip():
         raise ValidationError(f"{field} must not be empty", field=field, value=value)
     if len(value) > max_length:
@@ -43,8 +45,9 @@ def validate_name(field: str, value: Any, *, max_length: int = MAX_NAME_LENGTH) 
 
 def validate_key(kind: str, key: Any) -> str:
     """Return a param, metric or tag key if it is valid; ``kind`` is ``params``, ``metrics`` or ``tags``."""
-    return validate_name(f"{kind} key {key!r}" if isinstance(key, str) else f"{kind} key", key,
-                         max_length=MAX_KEY_LENGTH)
+    return validate_name(
+        f"{kind} key {key!r}" if isinstance(key, str) else f"{kind} key", key, max_length=MAX_KEY_LENGTH
+    )
 
 
 def validate_tag_value(key: str, value: Any) -> str:
@@ -93,9 +96,10 @@ def validate_step(key: str, step: Any) -> int:
 def validate_timestamp_ms(field: str, value: Any) -> int:
     """Return a time in milliseconds since the epoch as an int."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValidationError(f"{field} must be milliseconds since the epoch, got {value!r}", field=field,
-                              value=value)
-    return int(value)
+        raise ValidationError(
+            f"{field} must be milliseconds since the epoch, got {value!r}", field=field, value=value
+        )
+    return int(float(value))
 
 
 def validate_kind(kind: Any) -> RunKind:
@@ -104,4 +108,6 @@ def validate_kind(kind: Any) -> RunKind:
         return RunKind(kind)
     except ValueError:
         known = ", ".join(k.value for k in RunKind)
-        raise ValidationError(f"unknown run kind {kind!r}; use one of {known}", field="kind", value=kind) from None
+        raise ValidationError(
+            f"unknown run kind {kind!r}; use one of {known}", field="kind", value=kind
+        ) from None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, func, select
 
 from mltrail.core.entities import (
     CodeInfo,
@@ -49,8 +49,14 @@ def experiments(
     if names is not None:
         query = query.where(e.name.in_(names))
     return [
-        Experiment(name=name, description=description, tags=dict(tags or {}), is_archived=bool(archived),
-                   created_at=to_datetime(created), trial_count=int(n))
+        Experiment(
+            name=name,
+            description=description,
+            tags=dict(tags or {}),
+            is_archived=bool(archived),
+            created_at=to_datetime(created),
+            trial_count=int(n),
+        )
         for name, description, tags, archived, created, n in connection.execute(query)
     ]
 
@@ -106,15 +112,29 @@ def runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
     rows = {
         row.id: row
         for row in connection.execute(
-            select(r.id, r.name, e.name.label("experiment"), r.kind, r.status, r.start_time, r.end_time,
-                   r.error_message, r.code, r.environment, r.artifact_uri)
+            select(
+                r.id,
+                r.name,
+                e.name.label("experiment"),
+                r.kind,
+                r.status,
+                r.start_time,
+                r.end_time,
+                r.error_message,
+                r.code,
+                r.environment,
+                r.artifact_uri,
+            )
             .join(t.experiment, e.id == r.experiment_id)
             .where(r.id.in_(ids))
         )
     }
     trial_names: dict[UUID, list[str]] = defaultdict(list)
     for run_id, name in connection.execute(
-        select(tc.run_id, tr.name).join(t.trial, tr.id == tc.trial_id).where(tc.run_id.in_(ids)).order_by(tr.name)
+        select(tc.run_id, tr.name)
+        .join(t.trial, tr.id == tc.trial_id)
+        .where(tc.run_id.in_(ids))
+        .order_by(tr.name)
     ):
         trial_names[run_id].append(name)
     params = _params(connection, t.run_param, t.run_param.c.run_id, ids)
@@ -130,7 +150,7 @@ def runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
 
 
 def _run(
-    row: Row[Any],
+    row: Any,
     trial_names: dict[UUID, list[str]],
     params: dict[Any, dict[str, ParamValue]],
     metrics: dict[Any, dict[str, MetricSummary]],
@@ -159,7 +179,9 @@ def _run(
     )
 
 
-def _params(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) -> dict[Any, dict[str, ParamValue]]:
+def _params(
+    connection: Connection, table: Any, owner: Any, ids: Sequence[Any]
+) -> dict[Any, dict[str, ParamValue]]:
     found: dict[Any, dict[str, ParamValue]] = defaultdict(dict)
     c = table.c
     for owner_id, key, value_type, text in connection.execute(
@@ -169,17 +191,37 @@ def _params(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) 
     return found
 
 
-def _metrics(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) -> dict[Any, dict[str, MetricSummary]]:
+def _metrics(
+    connection: Connection, table: Any, owner: Any, ids: Sequence[Any]
+) -> dict[Any, dict[str, MetricSummary]]:
     found: dict[Any, dict[str, MetricSummary]] = defaultdict(dict)
     c = table.c
     for owner_id, key, last, low, high, avg, count, nonfinite, step, ts in connection.execute(
-        select(owner, c.key, c.last, c.min, c.max, c.avg, c.count, c.nonfinite_count, c.last_step, c.last_timestamp)
+        select(
+            owner,
+            c.key,
+            c.last,
+            c.min,
+            c.max,
+            c.avg,
+            c.count,
+            c.nonfinite_count,
+            c.last_step,
+            c.last_timestamp,
+        )
         .where(owner.in_(ids))
         .order_by(owner, c.key)
     ):
         found[owner_id][key] = MetricSummary(
-            key=key, last=_NAN if last is None else last, min=low, max=high, avg=avg, count=count,
-            last_step=step, last_timestamp=to_datetime(ts), nonfinite_count=nonfinite,
+            key=key,
+            last=_NAN if last is None else last,
+            min=low,
+            max=high,
+            avg=avg,
+            count=count,
+            last_step=step,
+            last_timestamp=to_datetime(ts),
+            nonfinite_count=nonfinite,
         )
     return found
 

@@ -75,7 +75,9 @@ def write_points(
     rows: list[dict[str, Any]] = []
     trial_rows: list[dict[str, Any]] = []
     for key, batch in batches.items():
-        summary = _upsert_summary(connection, run_id=run_id, experiment_id=experiment_id, key=key, batch=batch)
+        summary = _upsert_summary(
+            connection, run_id=run_id, experiment_id=experiment_id, key=key, batch=batch
+        )
         first_seq = summary["count"] - batch.count
         series_id = summary["id"]
         rows.extend(
@@ -89,8 +91,13 @@ def write_points(
         )
     if rows:
         connection.execute(t.metric_point.insert(), rows)
-    upsert(connection, t.trial_metric, trial_rows, conflict=("trial_id", "key"),
-           update=(*SUMMARY_COLUMNS, "run_id"))
+    upsert(
+        connection,
+        t.trial_metric,
+        trial_rows,
+        conflict=("trial_id", "key"),
+        update=(*SUMMARY_COLUMNS, "run_id"),
+    )
 
 
 def _upsert_summary(
@@ -114,10 +121,12 @@ def _upsert_summary(
         last_timestamp=last_timestamp,
     )
     old, new = t.metric_summary.c, statement.excluded
-    is_newer = or_(new.last_step > old.last_step,
-                   and_(new.last_step == old.last_step, new.last_timestamp >= old.last_timestamp))
+    is_newer = or_(
+        new.last_step > old.last_step,
+        and_(new.last_step == old.last_step, new.last_timestamp >= old.last_timestamp),
+    )
     finite_count = old.finite_count + new.finite_count
-    statement = statement.on_conflict_do_update(
+    upserted = statement.on_conflict_do_update(
         index_elements=["run_id", "key"],
         set_={
             "last": case((is_newer, new.last), else_=old.last),
@@ -132,7 +141,7 @@ def _upsert_summary(
             "avg": case((finite_count > 0, (old.sum + new.sum) / (finite_count * literal(1.0))), else_=None),
         },
     ).returning(t.metric_summary.c.id, *(t.metric_summary.c[name] for name in SUMMARY_COLUMNS))
-    return dict(connection.execute(statement).one()._mapping)
+    return dict(connection.execute(upserted).one()._mapping)
 
 
 def read_history(connection: Connection, *, run_id: UUID, key: str, max_points: int | None) -> MetricHistory:
@@ -164,7 +173,12 @@ def read_history(connection: Connection, *, run_id: UUID, key: str, max_points: 
     timestamps = [row[1] for row in rows]
     values = [math.nan if row[2] is None else row[2] for row in rows]
     return MetricHistory(
-        run_id=run_id, key=key, steps=steps, timestamps=timestamps, values=values, total_count=count,
+        run_id=run_id,
+        key=key,
+        steps=steps,
+        timestamps=timestamps,
+        values=values,
+        total_count=count,
         is_downsampled=downsampled,
     )
 
@@ -181,6 +195,8 @@ def count_points(connection: Connection, *, run_id: UUID) -> int:
     """Return how many points a run has logged, over all its metrics."""
     return int(
         connection.execute(
-            select(func.coalesce(func.sum(t.metric_summary.c.count), 0)).where(t.metric_summary.c.run_id == run_id)
+            select(func.coalesce(func.sum(t.metric_summary.c.count), 0)).where(
+                t.metric_summary.c.run_id == run_id
+            )
         ).scalar_one()
     )

@@ -54,8 +54,8 @@ from mltrail.core.query import (
     InList,
     IsNull,
     Not,
-    OrderKey,
     Or,
+    OrderKey,
 )
 from mltrail.store import tables as t
 
@@ -93,8 +93,9 @@ class Query:
 # -- page tokens -----------------------------------------------------------------------------------
 
 
-def fingerprint(target: Target, experiments: Sequence[str], filter_text: str | None,
-                order_by: Sequence[OrderKey]) -> str:
+def fingerprint(
+    target: Target, experiments: Sequence[str], filter_text: str | None, order_by: Sequence[OrderKey]
+) -> str:
     """Return a short digest of a search, so a page token cannot be replayed on another search."""
     text = json.dumps([target.name, sorted(experiments), filter_text or "", [str(k) for k in order_by]])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -134,7 +135,9 @@ def find_ids(
     keys = query.order_by or DEFAULT_ORDER
     first = keys[0].identifier
     if first.namespace not in _EAV:
-        ids = list(connection.execute(compiler.select(query.filter, keys).offset(offset).limit(limit + 1)).scalars())
+        ids = list(
+            connection.execute(compiler.select(query.filter, keys).offset(offset).limit(limit + 1)).scalars()
+        )
         return ids[:limit], len(ids) > limit
 
     # Phase 1: items that have the first sort key, in index order.
@@ -148,7 +151,9 @@ def find_ids(
     if ids:
         phase1_total = offset + len(ids)
     else:
-        phase1_total = connection.execute(select(func.count()).select_from(with_key.order_by(None).subquery())).scalar_one()
+        phase1_total = connection.execute(
+            select(func.count()).select_from(with_key.order_by(None).subquery())
+        ).scalar_one()
     without_key = compiler.select(query.filter, keys, driving=True, lacking=True)
     remaining = limit + 1 - len(ids)
     more = list(
@@ -164,8 +169,12 @@ def _requires_key(expression: Expr | None, identifier: Identifier) -> bool:
     for item in conjuncts:
         if isinstance(item, (Comparison, InList)) and _same_key(item.identifier, identifier):
             return True
-        if isinstance(item, IsNull) and item.negated and _same_key(item.identifier, identifier) \
-                and identifier.namespace != "metrics":
+        if (
+            isinstance(item, IsNull)
+            and item.negated
+            and _same_key(item.identifier, identifier)
+            and identifier.namespace != "metrics"
+        ):
             return True
     return False
 
@@ -185,7 +194,12 @@ class _Compiler:
     # -- the statement --------------------------------------------------------------------------
 
     def select(
-        self, expression: Expr | None, keys: Sequence[OrderKey], *, driving: bool = False, lacking: bool = False
+        self,
+        expression: Expr | None,
+        keys: Sequence[OrderKey],
+        *,
+        driving: bool = False,
+        lacking: bool = False,
     ) -> Select[tuple[Any]]:
         entity = self.entity
         source: FromClause = entity
@@ -215,8 +229,11 @@ class _Compiler:
                 order += [_directed(c, key.descending).nulls_last() for c in columns]
             else:
                 column = self._attribute_sort(ident)
-                order.append(_directed(column, key.descending).nulls_last() if ident.key in ("end_time", "duration")
-                             else _directed(column, key.descending))
+                order.append(
+                    _directed(column, key.descending).nulls_last()
+                    if ident.key in ("end_time", "duration")
+                    else _directed(column, key.descending)
+                )
         order.append(_directed(entity.c.id, keys[-1].descending))
         if expression is not None:
             where.append(self._top_level(expression, bound))
@@ -249,13 +266,18 @@ class _Compiler:
         if ident.namespace != "attributes":
             raise ValidationError(f"cannot sort by {ident}", field="order_by", value=str(ident))
         if ident.key == "trial" and self.target is RUNS:
-            raise ValidationError("cannot sort runs by trial: a run may belong to several trials",
-                                  field="order_by", value=str(ident))
+            raise ValidationError(
+                "cannot sort runs by trial: a run may belong to several trials",
+                field="order_by",
+                value=str(ident),
+            )
         return self._attribute(ident, field="order_by")
 
     # -- filters --------------------------------------------------------------------------------
 
-    def _top_level(self, expression: Expr, bound: tuple[Identifier, FromClause] | None) -> ColumnElement[bool]:
+    def _top_level(
+        self, expression: Expr, bound: tuple[Identifier, FromClause] | None
+    ) -> ColumnElement[bool]:
         conjuncts = expression.items if isinstance(expression, And) else (expression,)
         compiled = []
         for item in conjuncts:
@@ -308,8 +330,9 @@ class _Compiler:
             return row.c.value
         if isinstance(value, bool):
             if op not in ("=", "!=", "IN"):
-                raise ValidationError(f"{ident} {op} {value}: booleans compare only with = and !=",
-                                      field="filter", value=value)
+                raise ValidationError(
+                    f"{ident} {op} {value}: booleans compare only with = and !=", field="filter", value=value
+                )
             return row.c.text_value
         return row.c.num_value if isinstance(value, (int, float)) else row.c.text_value
 
@@ -328,9 +351,14 @@ class _Compiler:
         return self._some(source, [link, rd.c.direction == direction], d.c.uri, expression)
 
     def _some(
-        self, source: FromClause, link: list[ColumnElement[bool]], column: Any, expression: Comparison | InList | IsNull
+        self,
+        source: FromClause,
+        link: list[ColumnElement[bool]],
+        column: Any,
+        expression: Comparison | InList | IsNull,
     ) -> ColumnElement[bool]:
         """Existential predicate over a multi-valued attribute; negative operators mean 'none matches'."""
+
         def any_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
             return exists(select(literal(1)).select_from(source).where(*link, *conditions))
 
@@ -371,7 +399,9 @@ class _Compiler:
         key = ident.key
         if self.target is TRIALS and key in ("id", "kind"):
             hint = "trials are identified by name" if key == "id" else "kind belongs to runs; use search_runs"
-            raise ValidationError(f"attribute {key!r} does not apply to trials: {hint}", field=field, value=key)
+            raise ValidationError(
+                f"attribute {key!r} does not apply to trials: {hint}", field=field, value=key
+            )
         if key == "experiment":
             e = t.experiment.c
             return select(e.name).where(e.id == c.experiment_id).scalar_subquery()
@@ -422,13 +452,22 @@ def _as_uuid(expression: Comparison | InList) -> Comparison | InList:
             raise ValidationError(f"id {value!r} is not a UUID", field="filter", value=value) from None
 
     if isinstance(expression, InList):
-        return InList(expression.identifier, tuple(convert(v) for v in expression.values),  # type: ignore[misc]
-                      expression.negated, expression.position)
+        return InList(
+            expression.identifier,
+            tuple(convert(v) for v in expression.values),  # type: ignore[misc]
+            expression.negated,
+            expression.position,
+        )
     if expression.op not in ("=", "!="):
-        raise ValidationError(f"id compares only with =, != and IN, not {expression.op}", field="filter",
-                              value=expression.op)
-    return Comparison(expression.identifier, expression.op, convert(expression.value),  # type: ignore[arg-type]
-                      expression.position)
+        raise ValidationError(
+            f"id compares only with =, != and IN, not {expression.op}", field="filter", value=expression.op
+        )
+    return Comparison(
+        expression.identifier,
+        expression.op,
+        convert(expression.value),  # type: ignore[arg-type]
+        expression.position,
+    )
 
 
 __all__ = ["DEFAULT_ORDER", "RUNS", "TRIALS", "Query", "Target", "find_ids"]

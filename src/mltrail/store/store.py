@@ -25,6 +25,7 @@ from mltrail.core.entities import (
     Trial,
 )
 from mltrail.core.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from mltrail.core.page import Page
 from mltrail.core.params import encode_param
 from mltrail.core.query import parse_filter, parse_order_by
 from mltrail.core.validation import (
@@ -42,11 +43,11 @@ from mltrail.store import tables as t
 from mltrail.store.dialect import insert_for, upsert
 from mltrail.store.engine import WRITE, make_engine
 from mltrail.store.metrics import Point, read_history, write_points
-from mltrail.core.page import Page
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Item = TypeVar("Item", Trial, Run)
 
 MAX_RETRIES = 8
 MAX_RESULTS_LIMIT = 10_000
@@ -71,7 +72,9 @@ class Store:
         self._experiment_ids: dict[str, int] = {}
         if not migrate.is_current(self._engine):
             if not upgrade:
-                raise StoreError(f"the database at {self._engine.url!r} is not migrated; run `mltrail db upgrade`")
+                raise StoreError(
+                    f"the database at {self._engine.url!r} is not migrated; run `mltrail db upgrade`"
+                )
             self._run(migrate.upgrade, self._engine)
 
     def close(self) -> None:
@@ -147,7 +150,11 @@ class Store:
                 raise ConflictError(f"experiment {name!r} already exists", kind="experiment", id=name)
             connection.execute(
                 t.experiment.insert().values(
-                    name=name, description=description, tags=clean_tags, is_archived=False, created_at=_now_ms()
+                    name=name,
+                    description=description,
+                    tags=clean_tags,
+                    is_archived=False,
+                    created_at=_now_ms(),
                 )
             )
 
@@ -293,8 +300,11 @@ class Store:
     def log_datasets(self, run_id: UUID, datasets: Sequence[DatasetRef], *, direction: str) -> None:
         """Record datasets a run read (``direction="input"``) or wrote (``"output"``)."""
         if direction not in ("input", "output"):
-            raise ValidationError(f"direction must be 'input' or 'output', got {direction!r}",
-                                  field="direction", value=direction)
+            raise ValidationError(
+                f"direction must be 'input' or 'output', got {direction!r}",
+                field="direction",
+                value=direction,
+            )
         if datasets:
             self._write(lambda c: _write_datasets(c, run_id, datasets, direction))
 
@@ -342,8 +352,12 @@ class Store:
             if started is None:
                 raise NotFoundError("run", str(run_id))
             trial_id = _ensure_trial(connection, experiment_id=experiment_id, name=trial, start_time=started)
-            upsert(connection, t.trial_component, [{"trial_id": trial_id, "run_id": run_id}],
-                   conflict=("trial_id", "run_id"))
+            upsert(
+                connection,
+                t.trial_component,
+                [{"trial_id": trial_id, "run_id": run_id}],
+                conflict=("trial_id", "run_id"),
+            )
             _copy_run_to_trial(connection, run_id=run_id, trial_id=trial_id, experiment_id=experiment_id)
             _refresh_trial(connection, trial_id)
 
@@ -389,8 +403,11 @@ class Store:
             ValidationError: If ``max_points`` is not a positive integer.
         """
         if max_points is not None and (not isinstance(max_points, int) or max_points < 1):
-            raise ValidationError(f"max_points must be a positive integer, got {max_points!r}",
-                                  field="max_points", value=max_points)
+            raise ValidationError(
+                f"max_points must be a positive integer, got {max_points!r}",
+                field="max_points",
+                value=max_points,
+            )
         return self._read(lambda c: read_history(c, run_id=run_id, key=key, max_points=max_points))
 
     def search_trials(
@@ -407,7 +424,9 @@ class Store:
         See ``docs/search.md`` for the language. Raises ``QuerySyntaxError`` for a malformed
         filter, ``NotFoundError`` for an unknown experiment.
         """
-        return self._search(search.TRIALS, experiment, filter, order_by, max_results, page_token, hydrate.trials)
+        return self._search(
+            search.TRIALS, experiment, filter, order_by, max_results, page_token, hydrate.trials
+        )
 
     def search_runs(
         self,
@@ -429,11 +448,18 @@ class Store:
         order_by: str | Sequence[str] | None,
         max_results: int,
         page_token: str | None,
-        load: Callable[[Connection, list[Any]], list[T]],
-    ) -> Page[T]:
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS_LIMIT:
-            raise ValidationError(f"max_results must be an integer from 1 to {MAX_RESULTS_LIMIT}, got {max_results!r}",
-                                  field="max_results", value=max_results)
+        load: Callable[[Connection, list[Any]], list[Item]],
+    ) -> Page[Item]:
+        if (
+            isinstance(max_results, bool)
+            or not isinstance(max_results, int)
+            or not 1 <= max_results <= MAX_RESULTS_LIMIT
+        ):
+            raise ValidationError(
+                f"max_results must be an integer from 1 to {MAX_RESULTS_LIMIT}, got {max_results!r}",
+                field="max_results",
+                value=max_results,
+            )
         expression = parse_filter(filter_text)
         keys = parse_order_by(order_by)
         names = [experiment] if isinstance(experiment, str) else list(experiment or [])
@@ -441,10 +467,11 @@ class Store:
         fingerprint = search.fingerprint(target, names, filter_text, keys)
         offset = search.decode_page_token(page_token, fingerprint)
 
-        def read(connection: Connection) -> Page[T]:
+        def read(connection: Connection) -> Page[Item]:
             experiment_ids = [self._experiment_id(connection, name) for name in names] or None
-            ids, has_more = search.find_ids(connection, query, experiment_ids=experiment_ids, offset=offset,
-                                            limit=max_results)
+            ids, has_more = search.find_ids(
+                connection, query, experiment_ids=experiment_ids, offset=offset, limit=max_results
+            )
             token = search.encode_page_token(offset + len(ids), fingerprint) if has_more else None
             return Page(load(connection, ids), next_page_token=token)
 
@@ -478,8 +505,12 @@ def _validate_points(points: Sequence[tuple[str, Any, Any, Any]]) -> list[Point]
     for key, value, step, timestamp in points:
         validate_key("metrics", key)
         clean.append(
-            Point(key, validate_metric_value(key, value), validate_step(key, step),
-                  validate_timestamp_ms(f"metrics.{key}.timestamp", timestamp))
+            Point(
+                key,
+                validate_metric_value(key, value),
+                validate_step(key, step),
+                validate_timestamp_ms(f"metrics.{key}.timestamp", timestamp),
+            )
         )
     return clean
 
@@ -514,28 +545,61 @@ def _trial_ids(connection: Connection, run_id: UUID) -> list[int]:
 
 
 def _write_params(
-    connection: Connection, run_id: UUID, experiment_id: int, trial_ids: Sequence[int], encoded: Sequence[tuple[str, Any]]
+    connection: Connection,
+    run_id: UUID,
+    experiment_id: int,
+    trial_ids: Sequence[int],
+    encoded: Sequence[tuple[str, Any]],
 ) -> None:
     values = [
-        {"key": key, "experiment_id": experiment_id, "value_type": e.value_type, "num_value": e.num_value,
-         "text_value": e.text_value}
+        {
+            "key": key,
+            "experiment_id": experiment_id,
+            "value_type": e.value_type,
+            "num_value": e.num_value,
+            "text_value": e.text_value,
+        }
         for key, e in encoded
     ]
     columns = ("experiment_id", "value_type", "num_value", "text_value")
-    upsert(connection, t.run_param, [v | {"run_id": run_id} for v in values], conflict=("run_id", "key"),
-           update=columns)
-    upsert(connection, t.trial_param, [v | {"trial_id": tid, "run_id": run_id} for tid in trial_ids for v in values],
-           conflict=("trial_id", "key"), update=(*columns, "run_id"))
+    upsert(
+        connection,
+        t.run_param,
+        [v | {"run_id": run_id} for v in values],
+        conflict=("run_id", "key"),
+        update=columns,
+    )
+    upsert(
+        connection,
+        t.trial_param,
+        [v | {"trial_id": tid, "run_id": run_id} for tid in trial_ids for v in values],
+        conflict=("trial_id", "key"),
+        update=(*columns, "run_id"),
+    )
 
 
 def _write_tags(
-    connection: Connection, run_id: UUID, experiment_id: int, trial_ids: Sequence[int], tags: Mapping[str, str]
+    connection: Connection,
+    run_id: UUID,
+    experiment_id: int,
+    trial_ids: Sequence[int],
+    tags: Mapping[str, str],
 ) -> None:
     values = [{"key": key, "experiment_id": experiment_id, "value": value} for key, value in tags.items()]
-    upsert(connection, t.run_tag, [v | {"run_id": run_id} for v in values], conflict=("run_id", "key"),
-           update=("value",))
-    upsert(connection, t.trial_tag, [v | {"trial_id": tid, "run_id": run_id} for tid in trial_ids for v in values],
-           conflict=("trial_id", "key"), update=("value", "run_id"))
+    upsert(
+        connection,
+        t.run_tag,
+        [v | {"run_id": run_id} for v in values],
+        conflict=("run_id", "key"),
+        update=("value",),
+    )
+    upsert(
+        connection,
+        t.trial_tag,
+        [v | {"trial_id": tid, "run_id": run_id} for tid in trial_ids for v in values],
+        conflict=("trial_id", "key"),
+        update=("value", "run_id"),
+    )
 
 
 def _write_metrics(connection: Connection, run_id: UUID, points: Sequence[Point]) -> None:
@@ -543,11 +607,17 @@ def _write_metrics(connection: Connection, run_id: UUID, points: Sequence[Point]
     write_points(connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, points=points)
 
 
-def _write_datasets(connection: Connection, run_id: UUID, datasets: Sequence[DatasetRef], direction: str) -> None:
+def _write_datasets(
+    connection: Connection, run_id: UUID, datasets: Sequence[DatasetRef], direction: str
+) -> None:
     _run_context(connection, run_id)
     d = t.dataset.c
-    upsert(connection, t.dataset, [{"namespace": x.namespace, "name": x.name, "uri": x.uri} for x in datasets],
-           conflict=("namespace", "name"))
+    upsert(
+        connection,
+        t.dataset,
+        [{"namespace": x.namespace, "name": x.name, "uri": x.uri} for x in datasets],
+        conflict=("namespace", "name"),
+    )
     rows = []
     for ref in datasets:
         dataset_id = connection.execute(
@@ -576,7 +646,9 @@ def _refresh_trial(connection: Connection, trial_id: int) -> None:
     start = min(row[2] for row in rows)
     end = None if status is RunStatus.IN_PROGRESS else max(row[3] for row in rows if row[3] is not None)
     connection.execute(
-        update(t.trial).where(t.trial.c.id == trial_id).values(status=status.value, start_time=start, end_time=end)
+        update(t.trial)
+        .where(t.trial.c.id == trial_id)
+        .values(status=status.value, start_time=start, end_time=end)
     )
 
 
@@ -584,7 +656,9 @@ def _copy_run_to_trial(connection: Connection, *, run_id: UUID, trial_id: int, e
     p, g, m = t.run_param.c, t.run_tag.c, t.metric_summary.c
     params = [
         dict(row._mapping) | {"trial_id": trial_id, "run_id": run_id, "experiment_id": experiment_id}
-        for row in connection.execute(select(p.key, p.value_type, p.num_value, p.text_value).where(p.run_id == run_id))
+        for row in connection.execute(
+            select(p.key, p.value_type, p.num_value, p.text_value).where(p.run_id == run_id)
+        )
     ]
     upsert(connection, t.trial_param, params, conflict=("trial_id", "key"))
     tags = [
@@ -595,8 +669,9 @@ def _copy_run_to_trial(connection: Connection, *, run_id: UUID, trial_id: int, e
     summaries = [
         dict(row._mapping) | {"trial_id": trial_id, "run_id": run_id, "experiment_id": experiment_id}
         for row in connection.execute(
-            select(m.key, m.last, m.min, m.max, m.avg, m.count, m.nonfinite_count, m.last_step, m.last_timestamp)
-            .where(m.run_id == run_id)
+            select(
+                m.key, m.last, m.min, m.max, m.avg, m.count, m.nonfinite_count, m.last_step, m.last_timestamp
+            ).where(m.run_id == run_id)
         )
     ]
     upsert(connection, t.trial_metric, summaries, conflict=("trial_id", "key"))

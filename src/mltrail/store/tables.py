@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from mltrail.store.base import Base
 from mltrail.store import models as _models  # noqa: F401  (registers the tables on Base.metadata)
+from mltrail.store.base import Base
 
 _tables = Base.metadata.tables
 

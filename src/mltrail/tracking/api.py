@@ -97,7 +97,12 @@ def start_run(
     trial_name = trial if trial is not None else run_name
     validate_name("experiment", experiment)
     handle = ActiveRun(
-        backend, settings, run_id=identifier, experiment=experiment, trial=trial_name, name=run_name,
+        backend,
+        settings,
+        run_id=identifier,
+        experiment=experiment,
+        trial=trial_name,
+        name=run_name,
         kind=run_kind,
     )
     try:
@@ -110,19 +115,24 @@ def start_run(
             params=params,
             tags=tags,
             code=capture_code() if settings.capture_code else None,
-            environment=capture_environment(instance_type=settings.instance_type,
-                                            cloud_metadata=settings.cloud_metadata),
+            environment=capture_environment(
+                instance_type=settings.instance_type, cloud_metadata=settings.cloud_metadata
+            ),
             artifact_uri=handle.artifact_uri,
         )
     except StoreError as exc:
         if settings.strict:
             raise
-        log.warning("mltrail could not record the start of run %s (the pipeline goes on): %s", identifier, exc)
+        log.warning(
+            "mltrail could not record the start of run %s (the pipeline goes on): %s", identifier, exc
+        )
         handle.is_detached = True
     return handle
 
 
-def create_experiment(name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None) -> Experiment:
+def create_experiment(
+    name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
+) -> Experiment:
     """Create an experiment; raises ``ConflictError`` if the name is taken."""
     settings = _settings()
     return _backend(settings).create_experiment(name, description=description, tags=tags)
@@ -168,7 +178,11 @@ def search_trials(
         order_by=["metrics.val_auc DESC"], max_results=10)``
     """
     return _backend(_settings()).search_trials(
-        experiment=experiment, filter=filter, order_by=order_by, max_results=max_results, page_token=page_token
+        experiment=experiment,
+        filter=filter,
+        order_by=order_by,
+        max_results=max_results,
+        page_token=page_token,
     )
 
 
@@ -182,7 +196,11 @@ def search_runs(
 ) -> Page[Run]:
     """Return one page of runs (trial components) matching a filter; see :func:`search_trials`."""
     return _backend(_settings()).search_runs(
-        experiment=experiment, filter=filter, order_by=order_by, max_results=max_results, page_token=page_token
+        experiment=experiment,
+        filter=filter,
+        order_by=order_by,
+        max_results=max_results,
+        page_token=page_token,
     )
 
 

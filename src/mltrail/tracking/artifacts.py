@@ -26,13 +26,18 @@ def artifact_dir(root: str, *, experiment: str, run_id: UUID) -> Path:
     elif len(parts.scheme) == 1:  # a Windows drive letter
         base = Path(root).resolve()
     else:
-        raise ConfigError(f"unsupported artifact root {root!r}; use a local folder or file:// URI",
-                          key="artifact_root", value=root)
+        raise ConfigError(
+            f"unsupported artifact root {root!r}; use a local folder or file:// URI",
+            key="artifact_root",
+            value=root,
+        )
     folder = _UNSAFE.sub("_", experiment).strip("._") or "experiment"
     return base / folder / str(run_id)
 
 
-def copy_artifact(source: str | os.PathLike[str], destination_dir: Path, *, artifact_path: str | None = None) -> Path:
+def copy_artifact(
+    source: str | os.PathLike[str], destination_dir: Path, *, artifact_path: str | None = None
+) -> Path:
     """Copy a file or folder under ``destination_dir`` and return where it landed.
 
     Args:
@@ -49,8 +54,11 @@ def copy_artifact(source: str | os.PathLike[str], destination_dir: Path, *, arti
     relative = Path(artifact_path) if artifact_path else Path(path.name)
     target = (destination_dir / relative).resolve()
     if relative.is_absolute() or not target.is_relative_to(destination_dir.resolve()):
-        raise ValidationError(f"artifact_path {artifact_path!r} must stay inside the run's folder",
-                              field="artifact_path", value=artifact_path)
+        raise ValidationError(
+            f"artifact_path {artifact_path!r} must stay inside the run's folder",
+            field="artifact_path",
+            value=artifact_path,
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     if path.is_dir():
         shutil.copytree(path, target, dirs_exist_ok=True)

@@ -69,7 +69,9 @@ class ActiveRun:
         """True when the run could not be recorded at start; later calls then do nothing."""
 
     def __repr__(self) -> str:
-        return f"ActiveRun(id={self.id}, experiment={self.experiment!r}, trial={self.trial!r}, kind={self.kind})"
+        return (
+            f"ActiveRun(id={self.id}, experiment={self.experiment!r}, trial={self.trial!r}, kind={self.kind})"
+        )
 
     # -- logging --------------------------------------------------------------------------------
 
@@ -81,7 +83,9 @@ class ActiveRun:
         """Record hyperparameters; a key logged again takes the new value."""
         self._call(lambda: self._backend.log_params(self.id, params))
 
-    def log_metric(self, key: str, value: float, *, step: int | None = None, timestamp: float | None = None) -> None:
+    def log_metric(
+        self, key: str, value: float, *, step: int | None = None, timestamp: float | None = None
+    ) -> None:
         """Buffer one metric point.
 
         Args:
@@ -94,8 +98,9 @@ class ActiveRun:
         if len(self._buffer) >= self._settings.metric_batch_size:
             self.flush()
 
-    def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None,
-                    timestamp: float | None = None) -> None:
+    def log_metrics(
+        self, metrics: Mapping[str, float], *, step: int | None = None, timestamp: float | None = None
+    ) -> None:
         """Buffer several metric points that share a step and timestamp."""
         now = timestamp if timestamp is not None else time.time()
         for key, value in metrics.items():
@@ -123,8 +128,9 @@ class ActiveRun:
         dataset = dataset_from_uri(os.fspath(uri), role=role)
         self._call(lambda: self._backend.log_datasets(self.id, [dataset], direction="output"))
 
-    def log_artifact(self, path: str | os.PathLike[str], *, artifact_path: str | None = None,
-                     role: str = "artifact") -> str:
+    def log_artifact(
+        self, path: str | os.PathLike[str], *, artifact_path: str | None = None, role: str = "artifact"
+    ) -> str:
         """Copy a file or folder to the run's artifact folder, record it as an output, return its URI."""
         stored = copy_artifact(path, self._artifact_dir, artifact_path=artifact_path)
         uri = stored.as_uri()
@@ -159,7 +165,9 @@ class ActiveRun:
         final = RunStatus(status)
         points, self._buffer = self._buffer, []
         message = error_message[:MAX_ERROR_MESSAGE_LENGTH] if error_message else None
-        self._call(lambda: self._backend.end_run(self.id, status=final, error_message=message, metrics=points))
+        self._call(
+            lambda: self._backend.end_run(self.id, status=final, error_message=message, metrics=points)
+        )
         self._status = final
 
     def __enter__(self) -> ActiveRun:

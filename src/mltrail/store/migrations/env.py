@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from mltrail.store.models import Base
+from mltrail.store import models  # noqa: F401  (defines the tables)
+from mltrail.store.base import Base
 
 
 def run_migrations(connection: Connection) -> None:

@@ -43,15 +43,20 @@ class Backend(Protocol):
         code: CodeInfo | None = ...,
         environment: EnvironmentInfo | None = ...,
         artifact_uri: str | None = ...,
-    ) -> None: ...
+    ) -> None:
+        """Record a new InProgress run in a trial, creating the experiment and trial when missing."""
 
-    def log_params(self, run_id: UUID, params: Mapping[str, Any]) -> None: ...
+    def log_params(self, run_id: UUID, params: Mapping[str, Any]) -> None:
+        """Set a run's params, keeping their types."""
 
-    def set_tags(self, run_id: UUID, tags: Mapping[str, Any]) -> None: ...
+    def set_tags(self, run_id: UUID, tags: Mapping[str, Any]) -> None:
+        """Set a run's tags."""
 
-    def log_metrics(self, run_id: UUID, points: Sequence[tuple[str, Any, Any, Any]]) -> None: ...
+    def log_metrics(self, run_id: UUID, points: Sequence[tuple[str, Any, Any, Any]]) -> None:
+        """Append metric points ``(key, value, step, timestamp_ms)`` to a run."""
 
-    def log_datasets(self, run_id: UUID, datasets: Sequence[DatasetRef], *, direction: str) -> None: ...
+    def log_datasets(self, run_id: UUID, datasets: Sequence[DatasetRef], *, direction: str) -> None:
+        """Record datasets a run read (``input``) or wrote (``output``)."""
 
     def end_run(
         self,
@@ -61,23 +66,30 @@ class Backend(Protocol):
         end_time: int | None = ...,
         error_message: str | None = ...,
         metrics: Sequence[tuple[str, Any, Any, Any]] = ...,
-    ) -> None: ...
+    ) -> None:
+        """End a run, writing its last metric points with it."""
 
     def create_experiment(
         self, name: str, *, description: str | None = ..., tags: Mapping[str, str] | None = ...
-    ) -> Experiment: ...
+    ) -> Experiment:
+        """Create an experiment."""
 
-    def get_experiment(self, name: str) -> Experiment: ...
+    def get_experiment(self, name: str) -> Experiment:
+        """Return an experiment by name."""
 
     def list_experiments(
         self, *, include_archived: bool = ..., names: Sequence[str] | None = ...
-    ) -> list[Experiment]: ...
+    ) -> list[Experiment]:
+        """Return experiments ordered by name."""
 
-    def get_run(self, run_id: UUID) -> Run: ...
+    def get_run(self, run_id: UUID) -> Run:
+        """Return a run by id."""
 
-    def get_trial(self, experiment: str, name: str) -> Trial: ...
+    def get_trial(self, experiment: str, name: str) -> Trial:
+        """Return a trial by experiment and name."""
 
-    def get_metric_history(self, run_id: UUID, key: str, *, max_points: int | None = ...) -> MetricHistory: ...
+    def get_metric_history(self, run_id: UUID, key: str, *, max_points: int | None = ...) -> MetricHistory:
+        """Return a metric's points, all or about ``max_points`` of them."""
 
     def search_trials(
         self,
@@ -87,7 +99,8 @@ class Backend(Protocol):
         order_by: str | Sequence[str] | None = ...,
         max_results: int = ...,
         page_token: str | None = ...,
-    ) -> Page[Trial]: ...
+    ) -> Page[Trial]:
+        """Return one page of matching trials."""
 
     def search_runs(
         self,
@@ -97,6 +110,8 @@ class Backend(Protocol):
         order_by: str | Sequence[str] | None = ...,
         max_results: int = ...,
         page_token: str | None = ...,
-    ) -> Page[Run]: ...
+    ) -> Page[Run]:
+        """Return one page of matching runs."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release connections."""
