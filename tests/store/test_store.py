@@ -36,8 +36,14 @@ def now_ms() -> int:
 
 def start(store: Store, experiment: str = "exp", trial: str = "t1", **kwargs: Any) -> uuid.UUID:
     run_id = uuid.uuid4()
-    store.start_run(run_id=run_id, experiment=experiment, trial=trial, name=kwargs.pop("name", f"run-{trial}"),
-                    kind=kwargs.pop("kind", "training"), **kwargs)
+    store.start_run(
+        run_id=run_id,
+        experiment=experiment,
+        trial=trial,
+        name=kwargs.pop("name", f"run-{trial}"),
+        kind=kwargs.pop("kind", "training"),
+        **kwargs,
+    )
     return run_id
 
 
@@ -45,8 +51,18 @@ def row_counts(store: Store) -> dict[str, int]:
     with store._engine.connect() as connection:
         return {
             table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (t.experiment, t.trial, t.run, t.run_param, t.trial_param, t.run_tag, t.metric_summary,
-                          t.metric_point, t.dataset, t.run_dataset)
+            for table in (
+                t.experiment,
+                t.trial,
+                t.run,
+                t.run_param,
+                t.trial_param,
+                t.run_tag,
+                t.metric_summary,
+                t.metric_point,
+                t.dataset,
+                t.run_dataset,
+            )
         }
 
 
@@ -87,10 +103,21 @@ class TestExperiments:
 
 class TestRuns:
     def test_start_creates_experiment_trial_and_run(self, store: Store) -> None:
-        code = CodeInfo(commit="abc123", repo_url="https://example.com/r.git", branch="main", is_dirty=False,
-                        entry_point="train.py")
-        env = EnvironmentInfo(host="h", os="Linux", python="3.11.7", cpu_count=2, memory_bytes=1024,
-                              instance_type="ml.m5.xlarge")
+        code = CodeInfo(
+            commit="abc123",
+            repo_url="https://example.com/r.git",
+            branch="main",
+            is_dirty=False,
+            entry_point="train.py",
+        )
+        env = EnvironmentInfo(
+            host="h",
+            os="Linux",
+            python="3.11.7",
+            cpu_count=2,
+            memory_bytes=1024,
+            instance_type="ml.m5.xlarge",
+        )
         run_id = start(store, code=code, environment=env, tags={"owner": "ana"}, artifact_uri="file:///a")
         run = store.get_run(run_id)
         assert run.status is RunStatus.IN_PROGRESS
@@ -106,8 +133,17 @@ class TestRuns:
         assert trial.run_ids == (run_id,)
 
     def test_params_keep_their_types(self, store: Store) -> None:
-        params = {"lr": 0.01, "depth": 5, "big": 2**40, "bn": True, "opt": "adam", "layers": [64, 32],
-                  "sched": {"kind": "cos", "warmup": 3}, "none": None, "tiny": 1e-300}
+        params = {
+            "lr": 0.01,
+            "depth": 5,
+            "big": 2**40,
+            "bn": True,
+            "opt": "adam",
+            "layers": [64, 32],
+            "sched": {"kind": "cos", "warmup": 3},
+            "none": None,
+            "tiny": 1e-300,
+        }
         run_id = start(store, params=params)
         assert store.get_run(run_id).params == params
         for key, value in store.get_run(run_id).params.items():
@@ -144,8 +180,9 @@ class TestRuns:
 
     def test_datasets_are_named_by_openlineage_conventions(self, store: Store) -> None:
         run_id = start(store)
-        store.log_datasets(run_id, [dataset_from_uri("s3a://bucket/data/train.csv", role="train")],
-                           direction="input")
+        store.log_datasets(
+            run_id, [dataset_from_uri("s3a://bucket/data/train.csv", role="train")], direction="input"
+        )
         store.log_datasets(run_id, [dataset_from_uri("/models/m.pkl", role="model")], direction="output")
         run = store.get_run(run_id)
         assert [(d.namespace, d.name, d.uri, d.role) for d in run.inputs] == [
@@ -197,8 +234,16 @@ class TestMetrics:
     def test_nan_and_inf_are_stored_and_flagged(self, store: Store) -> None:
         run_id = start(store)
         ts = now_ms()
-        store.log_metrics(run_id, [("m", 1.0, 0, ts), ("m", math.nan, 1, ts), ("m", math.inf, 2, ts),
-                                   ("m", 3.0, 3, ts), ("m", -math.inf, 4, ts)])
+        store.log_metrics(
+            run_id,
+            [
+                ("m", 1.0, 0, ts),
+                ("m", math.nan, 1, ts),
+                ("m", math.inf, 2, ts),
+                ("m", 3.0, 3, ts),
+                ("m", -math.inf, 4, ts),
+            ],
+        )
         summary = store.get_run(run_id).metrics["m"]
         assert summary.count == 5
         assert summary.nonfinite_count == 3 and summary.has_nonfinite
@@ -297,7 +342,9 @@ def test_page_token_is_bound_to_its_search(store: Store) -> None:
     page = store.search_trials(experiment="exp", max_results=1)
     assert page.next_page_token
     with pytest.raises(ValidationError, match="different search"):
-        store.search_trials(experiment="exp", filter="name = 't1'", max_results=1, page_token=page.next_page_token)
+        store.search_trials(
+            experiment="exp", filter="name = 't1'", max_results=1, page_token=page.next_page_token
+        )
 
 
 def test_search_trials_uses_component_metrics(store: Store) -> None:
@@ -307,7 +354,9 @@ def test_search_trials_uses_component_metrics(store: Store) -> None:
     store.end_run(evaluation, status="Completed", metrics=[("val_auc", 0.95, 0, now_ms())])
     other = start(store, trial="t2", params={"learning_rate": 0.1})
     store.end_run(other, status="Completed", metrics=[("val_auc", 0.99, 0, now_ms())])
-    found = store.search_trials(experiment="exp", filter="params.learning_rate < 0.01 AND metrics.val_auc > 0.9")
+    found = store.search_trials(
+        experiment="exp", filter="params.learning_rate < 0.01 AND metrics.val_auc > 0.9"
+    )
     assert [trial.name for trial in found] == ["t1"]
     assert set(found[0].metrics) == {"train_loss", "val_auc"}
     runs = store.search_runs(experiment="exp", filter="kind = 'evaluation'")

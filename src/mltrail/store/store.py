@@ -70,7 +70,7 @@ class Store:
         self.url = url
         self._engine: Engine = make_engine(url)
         self._experiment_ids: dict[str, int] = {}
-        if not migrate.is_current(self._engine):
+        if not self._run(migrate.is_current, self._engine):
             if not upgrade:
                 raise StoreError(
                     f"the database at {self._engine.url!r} is not migrated; run `mltrail db upgrade`"

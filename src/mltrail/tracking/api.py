@@ -90,14 +90,13 @@ def start_run(
         ValidationError: If an argument is invalid; nothing is recorded.
     """
     settings = _settings()
-    backend = _backend(settings)
     identifier = _as_uuid(run_id) if run_id is not None else uuid.uuid4()
     run_kind = validate_kind(kind)
     run_name = name if name is not None else f"{run_kind.value}-{str(identifier)[:8]}"
     trial_name = trial if trial is not None else run_name
     validate_name("experiment", experiment)
     handle = ActiveRun(
-        backend,
+        None,
         settings,
         run_id=identifier,
         experiment=experiment,
@@ -106,6 +105,7 @@ def start_run(
         kind=run_kind,
     )
     try:
+        backend = _backend(settings)
         backend.start_run(
             run_id=identifier,
             experiment=experiment,
@@ -126,7 +126,8 @@ def start_run(
         log.warning(
             "mltrail could not record the start of run %s (the pipeline goes on): %s", identifier, exc
         )
-        handle.is_detached = True
+    else:
+        handle.attach(backend)
     return handle
 
 

@@ -44,7 +44,7 @@ class ActiveRun:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | None,
         settings: Settings,
         *,
         run_id: UUID,
@@ -65,8 +65,6 @@ class ActiveRun:
         self._buffer: list[tuple[str, float, int, int]] = []
         self._next_step: dict[str, int] = {}
         self._status: RunStatus | None = None
-        self.is_detached = False
-        """True when the run could not be recorded at start; later calls then do nothing."""
 
     def __repr__(self) -> str:
         return (
@@ -81,7 +79,7 @@ class ActiveRun:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Record hyperparameters; a key logged again takes the new value."""
-        self._call(lambda: self._backend.log_params(self.id, params))
+        self._call(lambda b: b.log_params(self.id, params))
 
     def log_metric(
         self, key: str, value: float, *, step: int | None = None, timestamp: float | None = None
@@ -121,12 +119,12 @@ class ActiveRun:
     def log_input(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run read; the URI is named by the OpenLineage conventions."""
         dataset = dataset_from_uri(os.fspath(uri), role=role)
-        self._call(lambda: self._backend.log_datasets(self.id, [dataset], direction="input"))
+        self._call(lambda b: b.log_datasets(self.id, [dataset], direction="input"))
 
     def log_output(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run wrote (a model, predictions, a report…)."""
         dataset = dataset_from_uri(os.fspath(uri), role=role)
-        self._call(lambda: self._backend.log_datasets(self.id, [dataset], direction="output"))
+        self._call(lambda b: b.log_datasets(self.id, [dataset], direction="output"))
 
     def log_artifact(
         self, path: str | os.PathLike[str], *, artifact_path: str | None = None, role: str = "artifact"
@@ -143,13 +141,13 @@ class ActiveRun:
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set tags; values are strings (numbers and booleans are converted)."""
-        self._call(lambda: self._backend.set_tags(self.id, tags))
+        self._call(lambda b: b.set_tags(self.id, tags))
 
     def flush(self) -> None:
         """Write buffered metric points now."""
         if self._buffer:
             points, self._buffer = self._buffer, []
-            self._call(lambda: self._backend.log_metrics(self.id, points))
+            self._call(lambda b: b.log_metrics(self.id, points))
 
     # -- ending ---------------------------------------------------------------------------------
 
@@ -165,9 +163,7 @@ class ActiveRun:
         final = RunStatus(status)
         points, self._buffer = self._buffer, []
         message = error_message[:MAX_ERROR_MESSAGE_LENGTH] if error_message else None
-        self._call(
-            lambda: self._backend.end_run(self.id, status=final, error_message=message, metrics=points)
-        )
+        self._call(lambda b: b.end_run(self.id, status=final, error_message=message, metrics=points))
         self._status = final
 
     def __enter__(self) -> ActiveRun:
@@ -184,12 +180,21 @@ class ActiveRun:
             detail = "".join(traceback.format_exception(exc_type, exc, tb))
             self.end(RunStatus.FAILED, error_message=f"{type(exc).__name__}: {exc}\n\n{detail}")
 
-    def _call(self, action: Callable[[], T]) -> T | None:
+    @property
+    def is_detached(self) -> bool:
+        """True when the run could not be recorded at its start; logging calls then do nothing."""
+        return self._backend is None
+
+    def attach(self, backend: Backend) -> None:
+        """Record this run's calls in ``backend`` (once its start has been recorded there)."""
+        self._backend = backend
+
+    def _call(self, action: Callable[[Backend], T]) -> T | None:
         """Run a backend call; outside strict mode a backend failure is logged, not raised."""
-        if self.is_detached:
+        if self._backend is None:
             return None
         try:
-            return action()
+            return action(self._backend)
         except StoreError as exc:
             if self._settings.strict:
                 raise

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import mltrail
+
+
+def test_all_matches_the_exports() -> None:
+    exported = {name for name in dir(mltrail) if not name.startswith("_")} - {
+        "config",
+        "core",
+        "store",
+        "tracking",
+        "annotations",
+    }
+    assert set(mltrail.__all__) - {"__version__"} == exported
+    assert mltrail.__all__ == sorted(mltrail.__all__, key=str.lower) or mltrail.__all__ == sorted(
+        mltrail.__all__
+    )
+
+
+def test_import_pulls_in_no_optional_integration() -> None:
+    code = (
+        "import sys, mltrail; "
+        "print(','.join(m for m in ('airflow', 'kfp', 'fastapi', 'boto3', 'pandas') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
