@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import subprocess
+import types
 import sys
 
 import mltrail

@@ -35,6 +35,7 @@ from mltrail.core.errors import (
 from mltrail.core.page import Page
 from mltrail.tracking.api import (
     create_experiment,
+    flush,
     get_experiment,
     get_metric_history,
     get_run,
@@ -71,6 +72,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "create_experiment",
+    "flush",
     "get_experiment",
     "get_metric_history",
     "get_run",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ class Settings:
             says it is a cloud VM (0.3 s timeout). [env MLTRAIL_CLOUD_METADATA]
         capture_code: Record the git commit, branch and entry point. [env MLTRAIL_CAPTURE_CODE]
         metric_batch_size: Metric points buffered per run before a write. [env MLTRAIL_METRIC_BATCH_SIZE]
+        flush_interval: Seconds after which a run's buffer is written at the next logging call.
+            [env MLTRAIL_FLUSH_INTERVAL]
     """
 
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -43,6 +46,7 @@ class Settings:
     cloud_metadata: bool = True
     capture_code: bool = True
     metric_batch_size: int = 5000
+    flush_interval: float = 5.0
 
 
 def resolve_settings(
@@ -60,21 +64,40 @@ def resolve_settings(
     3. the config file: ``$MLTRAIL_CONFIG``, else ``./mltrail.yml``, else ``~/.mltrail/mltrail.yml``;
     4. the default.
 
-    This is the only function in mltrail that reads the environment or the config file.
+    This is the only function in mltrail that reads the environment or the config file. The
+    result is cached for the same overrides, ``MLTRAIL_*`` variables, folder and config file
+    (path and modification time), since the SDK asks for it at every run.
 
     Raises:
         ConfigError: Naming the setting, the value and its source when a value is unusable.
     """
     env = os.environ if environ is None else environ
-    file_values, file_source = _read_config_file(env, cwd or Path.cwd())
+    ours = tuple(sorted((k, v) for k, v in env.items() if k.startswith(ENV_PREFIX)))
+    folder = cwd or Path.cwd()
+    path = _config_path(dict(ours), folder)
+    stamp = path.stat().st_mtime_ns if path is not None else None
+    given = tuple(sorted((k, v) for k, v in (overrides or {}).items() if v is not None))
+    return _resolve(given, ours, path, stamp)
+
+
+@lru_cache(maxsize=64)
+def _resolve(
+    overrides: tuple[tuple[str, Any], ...],
+    env: tuple[tuple[str, str], ...],
+    path: Path | None,
+    _stamp: int | None,
+) -> Settings:
+    explicit = dict(overrides)
+    environment = dict(env)
+    file_values, file_source = _read_config_file(path) if path is not None else ({}, "")
     values: dict[str, Any] = {}
     for field in fields(Settings):
         name = field.name
         env_name = f"{ENV_PREFIX}{name.upper()}"
-        if overrides and overrides.get(name) is not None:
-            raw, source = overrides[name], "argument"
-        elif env_name in env:
-            raw, source = env[env_name], f"env {env_name}"
+        if name in explicit:
+            raw, source = explicit[name], "argument"
+        elif env_name in environment:
+            raw, source = environment[env_name], f"env {env_name}"
         elif name in file_values:
             raw, source = file_values[name], file_source
         else:
@@ -87,28 +110,28 @@ def resolve_settings(
     return Settings(**values)
 
 
-def _read_config_file(env: Mapping[str, str], cwd: Path) -> tuple[dict[str, Any], str]:
+def _config_path(env: Mapping[str, str], cwd: Path) -> Path | None:
     explicit = env.get(f"{ENV_PREFIX}CONFIG")
-    candidates = (
-        [Path(explicit)]
-        if explicit
-        else [cwd / CONFIG_FILE_NAME, Path.home() / ".mltrail" / CONFIG_FILE_NAME]
-    )
-    for path in candidates:
-        if not path.is_file():
-            if explicit:
-                raise ConfigError(
-                    "config file not found", key="config", value=explicit, source=f"env {ENV_PREFIX}CONFIG"
-                )
-            continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read config file: {exc}", key="config", value=str(path)) from exc
-        if not isinstance(data, dict):
-            raise ConfigError("config file must hold a mapping of settings", key="config", value=str(path))
-        return data, str(path)
-    return {}, ""
+    if explicit:
+        if not Path(explicit).is_file():
+            raise ConfigError(
+                "config file not found", key="config", value=explicit, source=f"env {ENV_PREFIX}CONFIG"
+            )
+        return Path(explicit)
+    for candidate in (cwd / CONFIG_FILE_NAME, Path.home() / ".mltrail" / CONFIG_FILE_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_config_file(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read config file: {exc}", key="config", value=str(path)) from exc
+    if not isinstance(data, dict):
+        raise ConfigError("config file must hold a mapping of settings", key="config", value=str(path))
+    return data, str(path)
 
 
 def _coerce(name: str, raw: Any, annotation: Any, source: str) -> Any:
@@ -122,6 +145,16 @@ def _coerce(name: str, raw: Any, annotation: Any, source: str) -> Any:
         if lowered in _FALSE:
             return False
         raise ConfigError(f"{name} must be true or false, got {raw!r}", key=name, value=raw, source=source)
+    if text == "float":
+        try:
+            real = float(raw)
+        except (TypeError, ValueError):
+            real = -1.0
+        if not real >= 0:
+            raise ConfigError(
+                f"{name} must be a number of seconds, got {raw!r}", key=name, value=raw, source=source
+            )
+        return real
     if "int" in text:
         try:
             number = int(raw)

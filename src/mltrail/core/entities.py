@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -223,6 +222,29 @@ class Trial:
         return None if self.end_time is None else (self.end_time - self.start_time).total_seconds()
 
 
-def is_finite(value: float) -> bool:
-    """Whether a metric value counts towards min, max and avg."""
-    return math.isfinite(value)
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A new run to record in one go: its start, a first batch and, when it has ended, its end.
+
+    The batch ingest path (:meth:`mltrail.store.Store.record_runs`) takes these; the SDK sends
+    short runs this way, many per transaction. Times are milliseconds since the epoch; metric
+    points are ``(key, value, step, timestamp_ms)``.
+    """
+
+    run_id: UUID
+    experiment: str
+    trial: str
+    name: str
+    kind: RunKind | str = RunKind.CUSTOM
+    start_time: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Sequence[tuple[str, Any, Any, Any]] = ()
+    inputs: Sequence[DatasetRef] = ()
+    outputs: Sequence[DatasetRef] = ()
+    code: CodeInfo | None = None
+    environment: EnvironmentInfo | None = None
+    artifact_uri: str | None = None
+    status: RunStatus | str | None = None
+    end_time: int | None = None
+    error_message: str | None = None

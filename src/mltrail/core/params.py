@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mltrail.core.entities import ParamValue
 from mltrail.core.errors import ValidationError
-from mltrail.core.validation import MAX_PARAM_VALUE_LENGTH
+from mltrail.core.validation import MAX_PARAM_VALUE_LENGTH, validate_key
 
 PARAM_TYPES = ("bool", "int", "float", "str", "json")
 
@@ -63,6 +64,15 @@ def encode_param(key: str, value: Any) -> EncodedParam:
             value=value,
         )
     return encoded
+
+
+def encode_params(params: Mapping[str, Any] | None) -> list[tuple[str, EncodedParam]]:
+    """Check the keys and encode the values of a params mapping.
+
+    Raises:
+        ValidationError: Naming the first bad key or value.
+    """
+    return [(validate_key("params", key), encode_param(key, value)) for key, value in (params or {}).items()]
 
 
 def decode_param(value_type: str, text_value: str) -> ParamValue:

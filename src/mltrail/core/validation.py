@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from mltrail.core.entities import RunKind
@@ -67,6 +68,11 @@ def validate_tag_value(key: str, value: Any) -> str:
             value=value,
         )
     return value
+
+
+def validate_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
+    """Check the keys of a tags mapping and return it with string values."""
+    return {validate_key("tags", key): validate_tag_value(key, value) for key, value in (tags or {}).items()}
 
 
 def validate_metric_value(key: str, value: Any) -> float:

@@ -1,8 +1,10 @@
-"""The few statements that differ between SQLite and PostgreSQL: upserts."""
+"""The few statements that differ between SQLite and PostgreSQL: upserts, built once and reused."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -16,24 +18,29 @@ def insert_for(connection: Connection, table: Table) -> PgInsert | SqliteInsert:
     return pg_insert(table) if connection.dialect.name == "postgresql" else sqlite_insert(table)
 
 
+@cache
+def _upsert_statement(dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    statement = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    if update:
+        return statement.on_conflict_do_update(
+            index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}
+        )
+    return statement.on_conflict_do_nothing(index_elements=list(conflict))
+
+
 def upsert(
     connection: Connection,
     table: Table,
-    rows: Sequence[dict[str, object]],
+    rows: Sequence[dict[str, Any]],
     *,
     conflict: Sequence[str],
     update: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows``; on a clash on ``conflict`` columns, overwrite ``update`` columns (or keep the row)."""
-    if not rows:
-        return
-    statement = insert_for(connection, table)
-    if update:
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}
-            ),
-            list(rows),
-        )
-    else:
-        connection.execute(statement.on_conflict_do_nothing(index_elements=list(conflict)), list(rows))
+    """Insert ``rows``; on a clash on ``conflict`` columns, overwrite ``update`` columns (or keep the row).
+
+    The statement is built once per backend, table and column set, so repeated calls cost only
+    the round trip. All rows must have the same keys.
+    """
+    if rows:
+        statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), tuple(update))
+        connection.execute(statement, list(rows))

@@ -59,6 +59,8 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA wal_autocheckpoint = 10000")
+
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()

@@ -5,15 +5,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, and_, case, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mltrail.core.entities import MetricHistory
 from mltrail.core.errors import NotFoundError
 from mltrail.store import tables as t
-from mltrail.store.dialect import insert_for, upsert
+from mltrail.store.dialect import upsert
 
 SUMMARY_COLUMNS = ("last", "min", "max", "avg", "count", "nonfinite_count", "last_step", "last_timestamp")
 
@@ -60,35 +63,106 @@ def write_points(
     trial_ids: Sequence[int],
     points: Sequence[Point],
 ) -> None:
-    """Append points to their series, update each series' summary and the trials' copies.
+    """Append points to a run's series, update each series' summary and the trials' copies.
 
-    Each key's summary is updated by one atomic upsert whose ``RETURNING count`` also numbers the
+    Each key's summary is updated by an atomic upsert whose ``RETURNING count`` also numbers the
     new points, so concurrent writers to one series never reuse a sequence number.
     """
+    batches = _summarise(points)
+    values = [_summary_row(run_id, experiment_id, key, batch) for key, batch in batches.items()]
+    summaries = [
+        dict(row._mapping) for row in connection.execute(_summary_upsert(connection.dialect.name), values)
+    ]
+    _write_series(connection, [(run_id, experiment_id, trial_ids, batches, summaries)])
+
+
+def new_series(
+    connection: Connection, runs: Sequence[tuple[UUID, int, Sequence[int], Sequence[Point]]]
+) -> None:
+    """Write the first points of new runs ``(run_id, experiment_id, trial_ids, points)``, set-wise.
+
+    The runs have no series yet, so summaries are plain inserts: one statement for all of them.
+    """
+    if not runs:
+        return
+    summarised = [
+        (run_id, experiment_id, trial_ids, _summarise(points))
+        for run_id, experiment_id, trial_ids, points in runs
+    ]
+    values = [
+        _summary_row(run_id, experiment_id, key, batch)
+        for run_id, experiment_id, _, batches in summarised
+        for key, batch in batches.items()
+    ]
+    connection.execute(t.metric_summary.insert(), values)
+    m = t.metric_summary.c
+    found = {
+        (row.run_id, row.key): dict(row._mapping)
+        for row in connection.execute(
+            select(m.id, m.run_id, m.key, *(m[name] for name in SUMMARY_COLUMNS)).where(
+                m.run_id.in_([run_id for run_id, *_ in runs])
+            )
+        )
+    }
+    _write_series(
+        connection,
+        [
+            (run_id, experiment_id, trial_ids, batches, [found[run_id, key] for key in batches])
+            for run_id, experiment_id, trial_ids, batches in summarised
+        ],
+    )
+
+
+def _summarise(points: Sequence[Point]) -> dict[str, _BatchSummary]:
     batches: dict[str, _BatchSummary] = {}
     for point in points:
         batch = batches.get(point.key)
         if batch is None:
             batch = batches[point.key] = _BatchSummary(values=[])
         batch.add(point.value, point.step, point.timestamp)
+    return batches
 
+
+def _summary_row(run_id: UUID, experiment_id: int, key: str, batch: _BatchSummary) -> dict[str, Any]:
+    assert batch.last is not None  # a batch holds at least one point
+    last_step, last_timestamp, last_value = batch.last
+    return {
+        "run_id": run_id,
+        "key": key,
+        "experiment_id": experiment_id,
+        "last": last_value,
+        "min": batch.minimum,
+        "max": batch.maximum,
+        "avg": batch.total / batch.finite_count if batch.finite_count else None,
+        "sum": batch.total,
+        "count": batch.count,
+        "finite_count": batch.finite_count,
+        "nonfinite_count": batch.count - batch.finite_count,
+        "last_step": last_step,
+        "last_timestamp": last_timestamp,
+    }
+
+
+def _write_series(
+    connection: Connection,
+    series: Sequence[tuple[UUID, int, Sequence[int], dict[str, _BatchSummary], list[dict[str, Any]]]],
+) -> None:
+    """Insert the batches' points numbered after their summaries' counts, and copy summaries to trials."""
     rows: list[dict[str, Any]] = []
     trial_rows: list[dict[str, Any]] = []
-    for key, batch in batches.items():
-        summary = _upsert_summary(
-            connection, run_id=run_id, experiment_id=experiment_id, key=key, batch=batch
-        )
-        first_seq = summary["count"] - batch.count
-        series_id = summary["id"]
-        rows.extend(
-            {"series_id": series_id, "seq": first_seq + i, "step": step, "timestamp": ts, "value": value}
-            for i, (step, ts, value) in enumerate(batch.values)
-        )
-        trial_rows.extend(
-            {"trial_id": trial_id, "key": key, "experiment_id": experiment_id, "run_id": run_id}
-            | {name: summary[name] for name in SUMMARY_COLUMNS}
-            for trial_id in trial_ids
-        )
+    for run_id, experiment_id, trial_ids, batches, summaries in series:
+        for (key, batch), summary in zip(batches.items(), summaries, strict=True):
+            first_seq = summary["count"] - batch.count
+            series_id = summary["id"]
+            rows.extend(
+                {"series_id": series_id, "seq": first_seq + i, "step": step, "timestamp": ts, "value": value}
+                for i, (step, ts, value) in enumerate(batch.values)
+            )
+            trial_rows.extend(
+                {"trial_id": trial_id, "key": key, "experiment_id": experiment_id, "run_id": run_id}
+                | {name: summary[name] for name in SUMMARY_COLUMNS}
+                for trial_id in trial_ids
+            )
     if rows:
         connection.execute(t.metric_point.insert(), rows)
     upsert(
@@ -100,33 +174,17 @@ def write_points(
     )
 
 
-def _upsert_summary(
-    connection: Connection, *, run_id: UUID, experiment_id: int, key: str, batch: _BatchSummary
-) -> dict[str, Any]:
-    assert batch.last is not None  # a batch holds at least one point
-    last_step, last_timestamp, last_value = batch.last
-    statement = insert_for(connection, t.metric_summary).values(
-        run_id=run_id,
-        key=key,
-        experiment_id=experiment_id,
-        last=last_value,
-        min=batch.minimum,
-        max=batch.maximum,
-        avg=batch.total / batch.finite_count if batch.finite_count else None,
-        sum=batch.total,
-        count=batch.count,
-        finite_count=batch.finite_count,
-        nonfinite_count=batch.count - batch.finite_count,
-        last_step=last_step,
-        last_timestamp=last_timestamp,
-    )
+@cache
+def _summary_upsert(dialect: str) -> Any:
+    """Return the upsert that folds one batch's aggregates into a series summary (built once)."""
+    statement = pg_insert(t.metric_summary) if dialect == "postgresql" else sqlite_insert(t.metric_summary)
     old, new = t.metric_summary.c, statement.excluded
     is_newer = or_(
         new.last_step > old.last_step,
         and_(new.last_step == old.last_step, new.last_timestamp >= old.last_timestamp),
     )
     finite_count = old.finite_count + new.finite_count
-    upserted = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["run_id", "key"],
         set_={
             "last": case((is_newer, new.last), else_=old.last),
@@ -140,8 +198,9 @@ def _upsert_summary(
             "nonfinite_count": old.nonfinite_count + new.nonfinite_count,
             "avg": case((finite_count > 0, (old.sum + new.sum) / (finite_count * literal(1.0))), else_=None),
         },
-    ).returning(t.metric_summary.c.id, *(t.metric_summary.c[name] for name in SUMMARY_COLUMNS))
-    return dict(connection.execute(upserted).one()._mapping)
+    ).returning(
+        t.metric_summary.c.id, t.metric_summary.c.key, *(t.metric_summary.c[name] for name in SUMMARY_COLUMNS)
+    )
 
 
 def read_history(connection: Connection, *, run_id: UUID, key: str, max_points: int | None) -> MetricHistory:
@@ -189,14 +248,3 @@ def _evenly_spaced(count: int, wanted: int) -> list[int]:
         return [count - 1]
     stride = (count - 1) / (wanted - 1)
     return sorted({round(i * stride) for i in range(wanted)})
-
-
-def count_points(connection: Connection, *, run_id: UUID) -> int:
-    """Return how many points a run has logged, over all its metrics."""
-    return int(
-        connection.execute(
-            select(func.coalesce(func.sum(t.metric_summary.c.count), 0)).where(
-                t.metric_summary.c.run_id == run_id
-            )
-        ).scalar_one()
-    )

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mltrail.core.entities import (
@@ -21,12 +21,13 @@ from mltrail.core.entities import (
     MetricHistory,
     Run,
     RunKind,
+    RunRecord,
     RunStatus,
     Trial,
 )
 from mltrail.core.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from mltrail.core.page import Page
-from mltrail.core.params import encode_param
+from mltrail.core.params import encode_params
 from mltrail.core.query import parse_filter, parse_order_by
 from mltrail.core.validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
@@ -35,14 +36,14 @@ from mltrail.core.validation import (
     validate_metric_value,
     validate_name,
     validate_step,
-    validate_tag_value,
+    validate_tags,
     validate_timestamp_ms,
 )
-from mltrail.store import hydrate, migrate, search
+from mltrail.store import hydrate, migrate, search, writes
 from mltrail.store import tables as t
 from mltrail.store.dialect import insert_for, upsert
 from mltrail.store.engine import WRITE, make_engine
-from mltrail.store.metrics import Point, read_history, write_points
+from mltrail.store.metrics import Point, read_history
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ T = TypeVar("T")
 Item = TypeVar("Item", Trial, Run)
 
 MAX_RETRIES = 8
+CONNECTION_RETRIES = 2
 MAX_RESULTS_LIMIT = 10_000
 
 
@@ -100,7 +102,7 @@ class Store:
             try:
                 return fn(*args)
             except OperationalError as exc:
-                if attempt == MAX_RETRIES or not _is_transient(exc):
+                if attempt >= _retries_for(exc):
                     raise StoreError(f"database error: {exc.orig}", cause=exc) from exc
                 log.debug("transient database error, retrying (%d): %s", attempt + 1, exc.orig)
                 time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
@@ -143,7 +145,7 @@ class Store:
             ConflictError: If an experiment with that name exists.
         """
         validate_name("experiment", name, max_length=MAX_EXPERIMENT_NAME_LENGTH)
-        clean_tags = _validate_tags(tags)
+        clean_tags = dict(_validate_batch(tags=tags).tags)
 
         def write(connection: Connection) -> None:
             if self._find_experiment_id(connection, name) is not None:
@@ -238,64 +240,110 @@ class Store:
         code: CodeInfo | None = None,
         environment: EnvironmentInfo | None = None,
         artifact_uri: str | None = None,
+        metrics: Sequence[tuple[str, Any, Any, Any]] = (),
+        inputs: Sequence[DatasetRef] = (),
+        outputs: Sequence[DatasetRef] = (),
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        error_message: str | None = None,
     ) -> None:
-        """Record a new run (InProgress) in a trial, creating the experiment and trial when missing.
+        """Record a new run in a trial, creating the experiment and trial when missing.
+
+        The run is InProgress unless ``status`` ends it at once: a short run can be recorded
+        whole, with a first batch (see :meth:`log_batch`), in one transaction.
 
         Raises:
             ValidationError: If a name, kind, param or tag is invalid (nothing is written).
             ConflictError: If ``run_id`` is already recorded.
         """
-        validate_name("experiment", experiment, max_length=MAX_EXPERIMENT_NAME_LENGTH)
-        validate_name("trial", trial)
-        validate_name("run name", name)
-        run_kind = validate_kind(kind)
-        started = _now_ms() if start_time is None else validate_timestamp_ms("start_time", start_time)
-        encoded = _encode_params(params)
-        clean_tags = _validate_tags(tags)
+        self.record_runs(
+            [
+                RunRecord(
+                    run_id=run_id,
+                    experiment=experiment,
+                    trial=trial,
+                    name=name,
+                    kind=kind,
+                    start_time=start_time,
+                    params=params or {},
+                    tags=tags or {},
+                    metrics=metrics,
+                    inputs=inputs,
+                    outputs=outputs,
+                    code=code,
+                    environment=environment,
+                    artifact_uri=artifact_uri,
+                    status=status,
+                    end_time=end_time,
+                    error_message=error_message,
+                )
+            ]
+        )
+
+    def record_runs(self, records: Sequence[RunRecord]) -> None:
+        """Record many new runs in one transaction, set-wise: the batch ingest path.
+
+        Each record holds a run's start, first batch and, optionally, its end. All records are
+        checked before anything is written, and either all are recorded or none.
+
+        Raises:
+            ValidationError: Naming the first invalid field.
+            ConflictError: If a run id is already recorded.
+        """
+        checked = [_check_record(record) for record in records]
+        if not checked:
+            return
 
         def write(connection: Connection) -> None:
-            if connection.execute(select(t.run.c.id).where(t.run.c.id == run_id)).first() is not None:
-                raise ConflictError(f"run {run_id} already exists", kind="run", id=run_id)
-            experiment_id = self._ensure_experiment(connection, experiment)
-            trial_id = _ensure_trial(connection, experiment_id=experiment_id, name=trial, start_time=started)
-            connection.execute(
-                t.run.insert().values(
-                    id=run_id,
-                    experiment_id=experiment_id,
-                    name=name,
-                    kind=run_kind.value,
-                    status=RunStatus.IN_PROGRESS.value,
-                    start_time=started,
-                    code=code.to_dict() if code else None,
-                    environment=environment.to_dict() if environment else None,
-                    artifact_uri=artifact_uri,
+            runs = [
+                writes.NewRun(
+                    row=row,
+                    experiment_id=self._ensure_experiment(connection, experiment),
+                    trial=trial,
+                    batch=batch,
                 )
-            )
-            connection.execute(t.trial_component.insert().values(trial_id=trial_id, run_id=run_id))
-            _write_params(connection, run_id, experiment_id, [trial_id], encoded)
-            _write_tags(connection, run_id, experiment_id, [trial_id], clean_tags)
+                for experiment, trial, row, batch in checked
+            ]
+            writes.record_runs(connection, runs)
 
         self._write(write)
 
+    def log_batch(
+        self,
+        run_id: UUID,
+        *,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        metrics: Sequence[tuple[str, Any, Any, Any]] = (),
+        inputs: Sequence[DatasetRef] = (),
+        outputs: Sequence[DatasetRef] = (),
+    ) -> None:
+        """Write params, tags, metric points and datasets of a run in one transaction.
+
+        Metric points are ``(key, value, step, timestamp_ms)`` tuples.
+
+        A param or tag logged again takes the new value. NaN and infinite metric values are stored
+        and counted in ``nonfinite_count``; they never enter ``min``, ``max`` or ``avg``.
+
+        Raises:
+            ValidationError: If anything in the batch is invalid (nothing is written).
+            NotFoundError: If the run does not exist.
+        """
+        batch = _validate_batch(params=params, tags=tags, metrics=metrics, inputs=inputs, outputs=outputs)
+        if not batch.is_empty:
+            self._write(lambda c: self._write_batch(c, run_id, batch))
+
     def log_params(self, run_id: UUID, params: Mapping[str, Any]) -> None:
-        """Set a run's params; a key logged again takes the new value."""
-        encoded = _encode_params(params)
-        self._write(lambda c: _write_params(c, run_id, *_run_context(c, run_id), encoded))
+        """Set a run's params; see :meth:`log_batch`."""
+        self.log_batch(run_id, params=params)
 
     def set_tags(self, run_id: UUID, tags: Mapping[str, Any]) -> None:
-        """Set a run's tags; values are strings (numbers and booleans are converted)."""
-        clean = _validate_tags(tags)
-        self._write(lambda c: _write_tags(c, run_id, *_run_context(c, run_id), clean))
+        """Set a run's tags; see :meth:`log_batch`."""
+        self.log_batch(run_id, tags=tags)
 
     def log_metrics(self, run_id: UUID, points: Sequence[tuple[str, Any, Any, Any]]) -> None:
-        """Append metric points ``(key, value, step, timestamp_ms)`` to a run in one transaction.
-
-        NaN and infinite values are stored and counted in ``nonfinite_count``; they never enter
-        ``min``, ``max`` or ``avg``.
-        """
-        clean = _validate_points(points)
-        if clean:
-            self._write(lambda c: _write_metrics(c, run_id, clean))
+        """Append metric points ``(key, value, step, timestamp_ms)``; see :meth:`log_batch`."""
+        self.log_batch(run_id, metrics=points)
 
     def log_datasets(self, run_id: UUID, datasets: Sequence[DatasetRef], *, direction: str) -> None:
         """Record datasets a run read (``direction="input"``) or wrote (``"output"``)."""
@@ -305,8 +353,10 @@ class Store:
                 field="direction",
                 value=direction,
             )
-        if datasets:
-            self._write(lambda c: _write_datasets(c, run_id, datasets, direction))
+        if direction == "input":
+            self.log_batch(run_id, inputs=datasets)
+        else:
+            self.log_batch(run_id, outputs=datasets)
 
     def end_run(
         self,
@@ -315,29 +365,39 @@ class Store:
         status: RunStatus | str,
         end_time: int | None = None,
         error_message: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
         metrics: Sequence[tuple[str, Any, Any, Any]] = (),
+        inputs: Sequence[DatasetRef] = (),
+        outputs: Sequence[DatasetRef] = (),
     ) -> None:
-        """End a run, writing its last metric points in the same transaction, and update its trials."""
-        final = RunStatus(status)
-        if final is RunStatus.IN_PROGRESS:
-            raise ValidationError("a run cannot end as InProgress", field="status", value=status)
-        ended = _now_ms() if end_time is None else validate_timestamp_ms("end_time", end_time)
-        clean = _validate_points(metrics)
+        """End a run, writing a last batch (see :meth:`log_batch`) in the same transaction.
+
+        The run's trials take their status and times from their runs.
+        """
+        final = _final_status(status)
+        ended = _end_time(end_time)
+        batch = _validate_batch(params=params, tags=tags, metrics=metrics, inputs=inputs, outputs=outputs)
 
         def write(connection: Connection) -> None:
-            if clean:
-                _write_metrics(connection, run_id, clean)
-            else:
-                _run_context(connection, run_id)
-            connection.execute(
-                update(t.run)
-                .where(t.run.c.id == run_id)
-                .values(status=final.value, end_time=ended, error_message=error_message)
+            trial_ids = self._write_batch(connection, run_id, batch)
+            writes.finish_run(
+                connection,
+                run_id=run_id,
+                trial_ids=trial_ids,
+                status=final,
+                end_time=ended,
+                error_message=error_message,
             )
-            for trial_id in _trial_ids(connection, run_id):
-                _refresh_trial(connection, trial_id)
 
         self._write(write)
+
+    def _write_batch(self, connection: Connection, run_id: UUID, batch: writes.Batch) -> list[int]:
+        experiment_id, trial_ids = writes.run_context(connection, run_id)
+        writes.write_batch(
+            connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, batch=batch
+        )
+        return trial_ids
 
     def link_trial(self, run_id: UUID, *, experiment: str, trial: str) -> None:
         """Add a run to another trial (a shared step feeds every trial of a pipeline run).
@@ -351,15 +411,19 @@ class Store:
             started = connection.execute(select(t.run.c.start_time).where(t.run.c.id == run_id)).scalar()
             if started is None:
                 raise NotFoundError("run", str(run_id))
-            trial_id = _ensure_trial(connection, experiment_id=experiment_id, name=trial, start_time=started)
+            trial_id = writes.ensure_trial(
+                connection, experiment_id=experiment_id, name=trial, start_time=started
+            )
             upsert(
                 connection,
                 t.trial_component,
                 [{"trial_id": trial_id, "run_id": run_id}],
                 conflict=("trial_id", "run_id"),
             )
-            _copy_run_to_trial(connection, run_id=run_id, trial_id=trial_id, experiment_id=experiment_id)
-            _refresh_trial(connection, trial_id)
+            writes.copy_run_to_trial(
+                connection, run_id=run_id, trial_id=trial_id, experiment_id=experiment_id
+            )
+            writes.refresh_trials(connection, [trial_id])
 
         self._write(write)
 
@@ -485,193 +549,81 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _is_transient(exc: OperationalError) -> bool:
+def _check_record(record: RunRecord) -> tuple[str, str, dict[str, Any], writes.Batch]:
+    """Validate a record; return its experiment, trial, ``run`` row and first batch."""
+    validate_name("experiment", record.experiment, max_length=MAX_EXPERIMENT_NAME_LENGTH)
+    validate_name("trial", record.trial)
+    validate_name("run name", record.name)
+    final = None if record.status is None else _final_status(record.status)
+    started = (
+        _now_ms() if record.start_time is None else validate_timestamp_ms("start_time", record.start_time)
+    )
+    row = {
+        "id": record.run_id,
+        "name": record.name,
+        "kind": validate_kind(record.kind).value,
+        "status": (final or RunStatus.IN_PROGRESS).value,
+        "start_time": started,
+        "end_time": None if final is None else _end_time(record.end_time),
+        "error_message": record.error_message if final is not None else None,
+        "code": record.code.to_dict() if record.code else None,
+        "environment": record.environment.to_dict() if record.environment else None,
+        "artifact_uri": record.artifact_uri,
+    }
+    batch = _validate_batch(
+        params=record.params,
+        tags=record.tags,
+        metrics=record.metrics,
+        inputs=record.inputs,
+        outputs=record.outputs,
+    )
+    return record.experiment, record.trial, row, batch
+
+
+def _final_status(status: RunStatus | str) -> RunStatus:
+    try:
+        final = RunStatus(status)
+    except ValueError:
+        raise ValidationError(f"unknown run status {status!r}", field="status", value=status) from None
+    if final is RunStatus.IN_PROGRESS:
+        raise ValidationError("a run cannot end as InProgress", field="status", value=status)
+    return final
+
+
+def _end_time(end_time: int | None) -> int:
+    return _now_ms() if end_time is None else validate_timestamp_ms("end_time", end_time)
+
+
+def _retries_for(exc: OperationalError) -> int:
+    """How often to retry: contention clears by waiting, an unreachable server rarely does."""
     text = str(exc.orig).lower()
-    return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize", "connection"))
+    if any(word in text for word in ("locked", "busy", "deadlock", "could not serialize")):
+        return MAX_RETRIES
+    return CONNECTION_RETRIES if "connect" in text else 0
 
 
-def _encode_params(params: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
-    if not params:
-        return []
-    return [(validate_key("params", key), encode_param(key, value)) for key, value in params.items()]
-
-
-def _validate_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
-    return {validate_key("tags", key): validate_tag_value(key, value) for key, value in (tags or {}).items()}
-
-
-def _validate_points(points: Sequence[tuple[str, Any, Any, Any]]) -> list[Point]:
-    clean = []
-    for key, value, step, timestamp in points:
-        validate_key("metrics", key)
-        clean.append(
-            Point(
-                key,
-                validate_metric_value(key, value),
-                validate_step(key, step),
-                validate_timestamp_ms(f"metrics.{key}.timestamp", timestamp),
-            )
+def _validate_batch(
+    *,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    metrics: Sequence[tuple[str, Any, Any, Any]] = (),
+    inputs: Sequence[DatasetRef] = (),
+    outputs: Sequence[DatasetRef] = (),
+) -> writes.Batch:
+    """Validate everything a batch writes before any of it is written."""
+    points = [
+        Point(
+            validate_key("metrics", key),
+            validate_metric_value(key, value),
+            validate_step(key, step),
+            validate_timestamp_ms(f"metrics.{key}.timestamp", timestamp),
         )
-    return clean
-
-
-def _ensure_trial(connection: Connection, *, experiment_id: int, name: str, start_time: int) -> int:
-    c = t.trial.c
-    statement = insert_for(connection, t.trial).values(
-        experiment_id=experiment_id, name=name, status=RunStatus.IN_PROGRESS.value, start_time=start_time
-    )
-    connection.execute(statement.on_conflict_do_nothing(index_elements=["experiment_id", "name"]))
-    trial_id, trial_start = connection.execute(
-        select(c.id, c.start_time).where(c.experiment_id == experiment_id, c.name == name)
-    ).one()
-    connection.execute(
-        update(t.trial)
-        .where(c.id == trial_id)
-        .values(status=RunStatus.IN_PROGRESS.value, end_time=None, start_time=min(trial_start, start_time))
-    )
-    return int(trial_id)
-
-
-def _run_context(connection: Connection, run_id: UUID) -> tuple[int, list[int]]:
-    experiment_id = connection.execute(select(t.run.c.experiment_id).where(t.run.c.id == run_id)).scalar()
-    if experiment_id is None:
-        raise NotFoundError("run", str(run_id))
-    return experiment_id, _trial_ids(connection, run_id)
-
-
-def _trial_ids(connection: Connection, run_id: UUID) -> list[int]:
-    tc = t.trial_component.c
-    return list(connection.execute(select(tc.trial_id).where(tc.run_id == run_id)).scalars())
-
-
-def _write_params(
-    connection: Connection,
-    run_id: UUID,
-    experiment_id: int,
-    trial_ids: Sequence[int],
-    encoded: Sequence[tuple[str, Any]],
-) -> None:
-    values = [
-        {
-            "key": key,
-            "experiment_id": experiment_id,
-            "value_type": e.value_type,
-            "num_value": e.num_value,
-            "text_value": e.text_value,
-        }
-        for key, e in encoded
+        for key, value, step, timestamp in metrics
     ]
-    columns = ("experiment_id", "value_type", "num_value", "text_value")
-    upsert(
-        connection,
-        t.run_param,
-        [v | {"run_id": run_id} for v in values],
-        conflict=("run_id", "key"),
-        update=columns,
+    return writes.Batch(
+        params=encode_params(params),
+        tags=validate_tags(tags),
+        points=points,
+        inputs=list(inputs),
+        outputs=list(outputs),
     )
-    upsert(
-        connection,
-        t.trial_param,
-        [v | {"trial_id": tid, "run_id": run_id} for tid in trial_ids for v in values],
-        conflict=("trial_id", "key"),
-        update=(*columns, "run_id"),
-    )
-
-
-def _write_tags(
-    connection: Connection,
-    run_id: UUID,
-    experiment_id: int,
-    trial_ids: Sequence[int],
-    tags: Mapping[str, str],
-) -> None:
-    values = [{"key": key, "experiment_id": experiment_id, "value": value} for key, value in tags.items()]
-    upsert(
-        connection,
-        t.run_tag,
-        [v | {"run_id": run_id} for v in values],
-        conflict=("run_id", "key"),
-        update=("value",),
-    )
-    upsert(
-        connection,
-        t.trial_tag,
-        [v | {"trial_id": tid, "run_id": run_id} for tid in trial_ids for v in values],
-        conflict=("trial_id", "key"),
-        update=("value", "run_id"),
-    )
-
-
-def _write_metrics(connection: Connection, run_id: UUID, points: Sequence[Point]) -> None:
-    experiment_id, trial_ids = _run_context(connection, run_id)
-    write_points(connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, points=points)
-
-
-def _write_datasets(
-    connection: Connection, run_id: UUID, datasets: Sequence[DatasetRef], direction: str
-) -> None:
-    _run_context(connection, run_id)
-    d = t.dataset.c
-    upsert(
-        connection,
-        t.dataset,
-        [{"namespace": x.namespace, "name": x.name, "uri": x.uri} for x in datasets],
-        conflict=("namespace", "name"),
-    )
-    rows = []
-    for ref in datasets:
-        dataset_id = connection.execute(
-            select(d.id).where(d.namespace == ref.namespace, d.name == ref.name)
-        ).scalar_one()
-        rows.append({"run_id": run_id, "dataset_id": dataset_id, "direction": direction, "role": ref.role})
-    upsert(connection, t.run_dataset, rows, conflict=("run_id", "dataset_id", "direction"), update=("role",))
-
-
-def _refresh_trial(connection: Connection, trial_id: int) -> None:
-    """Derive a trial's status and times from its runs."""
-    r, tc = t.run.c, t.trial_component.c
-    rows = connection.execute(
-        select(r.status, func.count(), func.min(r.start_time), func.max(r.end_time))
-        .join(t.trial_component, tc.run_id == r.id)
-        .where(tc.trial_id == trial_id)
-        .group_by(r.status)
-    ).all()
-    statuses = {row[0] for row in rows}
-    for candidate in (RunStatus.IN_PROGRESS, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.COMPLETED):
-        if candidate.value in statuses:
-            status = candidate
-            break
-    else:
-        return
-    start = min(row[2] for row in rows)
-    end = None if status is RunStatus.IN_PROGRESS else max(row[3] for row in rows if row[3] is not None)
-    connection.execute(
-        update(t.trial)
-        .where(t.trial.c.id == trial_id)
-        .values(status=status.value, start_time=start, end_time=end)
-    )
-
-
-def _copy_run_to_trial(connection: Connection, *, run_id: UUID, trial_id: int, experiment_id: int) -> None:
-    p, g, m = t.run_param.c, t.run_tag.c, t.metric_summary.c
-    params = [
-        dict(row._mapping) | {"trial_id": trial_id, "run_id": run_id, "experiment_id": experiment_id}
-        for row in connection.execute(
-            select(p.key, p.value_type, p.num_value, p.text_value).where(p.run_id == run_id)
-        )
-    ]
-    upsert(connection, t.trial_param, params, conflict=("trial_id", "key"))
-    tags = [
-        dict(row._mapping) | {"trial_id": trial_id, "run_id": run_id, "experiment_id": experiment_id}
-        for row in connection.execute(select(g.key, g.value).where(g.run_id == run_id))
-    ]
-    upsert(connection, t.trial_tag, tags, conflict=("trial_id", "key"))
-    summaries = [
-        dict(row._mapping) | {"trial_id": trial_id, "run_id": run_id, "experiment_id": experiment_id}
-        for row in connection.execute(
-            select(
-                m.key, m.last, m.min, m.max, m.avg, m.count, m.nonfinite_count, m.last_step, m.last_timestamp
-            ).where(m.run_id == run_id)
-        )
-    ]
-    upsert(connection, t.trial_metric, summaries, conflict=("trial_id", "key"))

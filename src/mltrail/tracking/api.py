@@ -4,34 +4,54 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from mltrail.config import Settings, resolve_settings
-from mltrail.core.entities import Experiment, MetricHistory, Run, RunKind, Trial
+from mltrail.core.entities import CodeInfo, EnvironmentInfo, Experiment, MetricHistory, Run, RunKind, Trial
 from mltrail.core.errors import StoreError, ValidationError
 from mltrail.core.page import Page
-from mltrail.core.validation import validate_kind, validate_name
+from mltrail.core.params import encode_params
+from mltrail.core.validation import validate_kind, validate_name, validate_tags
+from mltrail.tracking.artifacts import artifact_dir, resolve_artifact_root
 from mltrail.tracking.backends import Backend, create_backend
 from mltrail.tracking.capture import capture_code, capture_environment
+from mltrail.tracking.flusher import flusher
 from mltrail.tracking.run import ActiveRun
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What the SDK resolves once per process: settings, artifact root, code and machine."""
+
+    settings: Settings
+    artifact_root: Path
+    code: CodeInfo | None
+    environment: EnvironmentInfo
+
+
 _lock = threading.Lock()
 _tracking_uri: str | None = None
+_context: _Context | None = None
 _backends: dict[str, Backend] = {}
 
 
 def set_tracking_uri(uri: str | None) -> None:
     """Use this tracking URI from now on in this process (``None`` returns to the configured one).
 
-    It wins over ``MLTRAIL_TRACKING_URI`` and ``mltrail.yml``.
+    It wins over ``MLTRAIL_TRACKING_URI`` and ``mltrail.yml``. Settings from the environment and
+    the config file are read again at the next SDK call.
     """
-    global _tracking_uri
+    global _tracking_uri, _context
     _tracking_uri = uri
+    _context = None
 
 
 def get_tracking_uri() -> str:
@@ -39,8 +59,36 @@ def get_tracking_uri() -> str:
     return _settings().tracking_uri
 
 
+def _current() -> _Context:
+    """Resolve settings, artifact root, code and machine at the first SDK call of the process."""
+    global _context
+    context = _context
+    if context is None:
+        settings = resolve_settings({"tracking_uri": _tracking_uri})
+        context = _context = _Context(
+            settings=settings,
+            artifact_root=resolve_artifact_root(settings.artifact_root),
+            code=capture_code() if settings.capture_code else None,
+            environment=capture_environment(
+                instance_type=settings.instance_type, cloud_metadata=settings.cloud_metadata
+            ),
+        )
+    return context
+
+
 def _settings() -> Settings:
-    return resolve_settings({"tracking_uri": _tracking_uri})
+    return _current().settings
+
+
+def flush() -> None:
+    """Write everything this process has logged and queued, now (reads through the SDK do it too)."""
+    flusher.close()
+
+
+def _reader() -> Backend:
+    """Return the backend for a read, after writing what this process has queued."""
+    flusher.drain()
+    return _backend(_settings())
 
 
 def _backend(settings: Settings) -> Backend:
@@ -52,8 +100,10 @@ def _backend(settings: Settings) -> Backend:
 
 
 def reset() -> None:
-    """Close cached backends and forget :func:`set_tracking_uri` (for tests and long-lived workers)."""
-    global _tracking_uri
+    """Write what is queued, close backends, forget :func:`set_tracking_uri` and re-read settings."""
+    global _tracking_uri, _context
+    flusher.close()
+    _context = None
     with _lock:
         for backend in _backends.values():
             backend.close()
@@ -89,45 +139,50 @@ def start_run(
     Raises:
         ValidationError: If an argument is invalid; nothing is recorded.
     """
-    settings = _settings()
+    context = _current()
+    settings = context.settings
     identifier = _as_uuid(run_id) if run_id is not None else uuid.uuid4()
     run_kind = validate_kind(kind)
-    run_name = name if name is not None else f"{run_kind.value}-{str(identifier)[:8]}"
-    trial_name = trial if trial is not None else run_name
+    run_name = (
+        validate_name("run name", name) if name is not None else f"{run_kind.value}-{str(identifier)[:8]}"
+    )
+    trial_name = validate_name("trial", trial) if trial is not None else run_name
     validate_name("experiment", experiment)
+    encode_params(params)
+    start = {
+        "run_id": identifier,
+        "experiment": experiment,
+        "trial": trial_name,
+        "name": run_name,
+        "kind": run_kind,
+        "start_time": int(time.time() * 1000),
+        "params": dict(params or {}),
+        "tags": validate_tags(tags),
+        "code": context.code,
+        "environment": context.environment,
+    }
+    try:
+        backend: Backend | None = _backend(settings)
+    except StoreError as exc:
+        if settings.strict:
+            raise
+        log.warning(
+            "mltrail could not reach the tracking backend for run %s (the pipeline goes on): %s",
+            identifier,
+            exc,
+        )
+        backend = None
     handle = ActiveRun(
-        None,
+        backend,
         settings,
         run_id=identifier,
         experiment=experiment,
         trial=trial_name,
         name=run_name,
         kind=run_kind,
+        artifact_dir=artifact_dir(context.artifact_root, experiment=experiment, run_id=identifier),
+        start=start,
     )
-    try:
-        backend = _backend(settings)
-        backend.start_run(
-            run_id=identifier,
-            experiment=experiment,
-            trial=trial_name,
-            name=run_name,
-            kind=run_kind,
-            params=params,
-            tags=tags,
-            code=capture_code() if settings.capture_code else None,
-            environment=capture_environment(
-                instance_type=settings.instance_type, cloud_metadata=settings.cloud_metadata
-            ),
-            artifact_uri=handle.artifact_uri,
-        )
-    except StoreError as exc:
-        if settings.strict:
-            raise
-        log.warning(
-            "mltrail could not record the start of run %s (the pipeline goes on): %s", identifier, exc
-        )
-    else:
-        handle.attach(backend)
     return handle
 
 
@@ -141,27 +196,27 @@ def create_experiment(
 
 def get_experiment(name: str) -> Experiment:
     """Return an experiment by name; raises ``NotFoundError`` if there is none."""
-    return _backend(_settings()).get_experiment(name)
+    return _reader().get_experiment(name)
 
 
 def list_experiments(*, include_archived: bool = False) -> list[Experiment]:
     """Return the experiments, ordered by name."""
-    return _backend(_settings()).list_experiments(include_archived=include_archived)
+    return _reader().list_experiments(include_archived=include_archived)
 
 
 def get_trial(experiment: str, name: str) -> Trial:
     """Return a trial with the params, metrics and tags of its runs."""
-    return _backend(_settings()).get_trial(experiment, name)
+    return _reader().get_trial(experiment, name)
 
 
 def get_run(run_id: UUID | str) -> Run:
     """Return a run (trial component) by id."""
-    return _backend(_settings()).get_run(_as_uuid(run_id))
+    return _reader().get_run(_as_uuid(run_id))
 
 
 def get_metric_history(run_id: UUID | str, key: str, *, max_points: int | None = None) -> MetricHistory:
     """Return a metric's points, all of them or about ``max_points`` evenly spaced ones."""
-    return _backend(_settings()).get_metric_history(_as_uuid(run_id), key, max_points=max_points)
+    return _reader().get_metric_history(_as_uuid(run_id), key, max_points=max_points)
 
 
 def search_trials(
@@ -178,7 +233,7 @@ def search_trials(
         ``search_trials(experiment="fraud", filter="params.learning_rate < 0.01 AND metrics.val_auc > 0.9",
         order_by=["metrics.val_auc DESC"], max_results=10)``
     """
-    return _backend(_settings()).search_trials(
+    return _reader().search_trials(
         experiment=experiment,
         filter=filter,
         order_by=order_by,
@@ -196,7 +251,7 @@ def search_runs(
     page_token: str | None = None,
 ) -> Page[Run]:
     """Return one page of runs (trial components) matching a filter; see :func:`search_trials`."""
-    return _backend(_settings()).search_runs(
+    return _reader().search_runs(
         experiment=experiment,
         filter=filter,
         order_by=order_by,

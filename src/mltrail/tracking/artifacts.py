@@ -14,23 +14,26 @@ from mltrail.core.errors import ConfigError, ValidationError
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def artifact_dir(root: str, *, experiment: str, run_id: UUID) -> Path:
-    """Return the folder a run's artifacts go to (not created).
+def resolve_artifact_root(root: str) -> Path:
+    """Return the absolute folder an artifact root names (resolved once per process by the SDK).
 
     Raises:
         ConfigError: If the root is not a local folder or ``file://`` URI.
     """
     parts = urlsplit(root)
     if parts.scheme in ("", "file"):
-        base = Path(parts.path if parts.scheme == "file" else root).expanduser().resolve()
-    elif len(parts.scheme) == 1:  # a Windows drive letter
-        base = Path(root).resolve()
-    else:
-        raise ConfigError(
-            f"unsupported artifact root {root!r}; use a local folder or file:// URI",
-            key="artifact_root",
-            value=root,
-        )
+        return Path(parts.path if parts.scheme == "file" else root).expanduser().resolve()
+    if len(parts.scheme) == 1:  # a Windows drive letter
+        return Path(root).resolve()
+    raise ConfigError(
+        f"unsupported artifact root {root!r}; use a local folder or file:// URI",
+        key="artifact_root",
+        value=root,
+    )
+
+
+def artifact_dir(base: Path, *, experiment: str, run_id: UUID) -> Path:
+    """Return the folder a run's artifacts go to under a resolved root (not created)."""
     folder = _UNSAFE.sub("_", experiment).strip("._") or "experiment"
     return base / folder / str(run_id)
 

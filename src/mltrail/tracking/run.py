@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from mltrail.config import Settings
-from mltrail.core.entities import RunKind, RunStatus
+from mltrail.core.entities import DatasetRef, RunKind, RunRecord, RunStatus
 from mltrail.core.errors import StoreError
 from mltrail.core.naming import dataset_from_uri
-from mltrail.core.validation import validate_key, validate_metric_value, validate_step
-from mltrail.tracking.artifacts import artifact_dir, copy_artifact
+from mltrail.core.params import encode_params
+from mltrail.core.validation import validate_key, validate_metric_value, validate_step, validate_tags
+from mltrail.tracking.artifacts import copy_artifact
 from mltrail.tracking.backends import Backend
+from mltrail.tracking.flusher import flusher
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 MAX_ERROR_MESSAGE_LENGTH = 10_000
 
@@ -29,9 +31,13 @@ MAX_ERROR_MESSAGE_LENGTH = 10_000
 class ActiveRun:
     """A run in progress; a context manager that ends it Completed, Failed or Stopped.
 
-    Metric points are buffered and written in batches (``metric_batch_size``), and when the run
-    ends. Params, tags and datasets are written at once. When the backend fails, the failure is
-    logged and the run carries on (raised instead in strict mode); bad arguments always raise.
+    Params, tags, datasets and metric points are checked when logged and buffered. The buffer
+    is written in one transaction when it holds ``metric_batch_size`` points, when it is
+    ``flush_interval`` seconds old (a background thread sees to it), on :meth:`flush`, and when
+    the run ends. The run's start is written with its first buffer, so a short run costs one
+    transaction; in strict mode the start is written at once. When the backend fails, the
+    failure is logged and the run carries on (raised instead in strict mode); bad arguments
+    always raise.
 
     Attributes:
         id: The run's UUID (the OpenLineage run id).
@@ -52,6 +58,8 @@ class ActiveRun:
         trial: str,
         name: str,
         kind: RunKind,
+        artifact_dir: Path,
+        start: Mapping[str, Any],
     ) -> None:
         self._backend = backend
         self._settings = settings
@@ -60,11 +68,22 @@ class ActiveRun:
         self.experiment = experiment
         self.trial = trial
         self.kind = kind
-        self._artifact_dir = artifact_dir(settings.artifact_root, experiment=experiment, run_id=run_id)
-        self.artifact_uri = self._artifact_dir.as_uri()
-        self._buffer: list[tuple[str, float, int, int]] = []
+        self._artifact_dir = artifact_dir
+        self.artifact_uri = artifact_dir.as_uri()
+        self._pending_start: dict[str, Any] | None = dict(start) | {"artifact_uri": self.artifact_uri}
+        self._lock = threading.RLock()
+        self._params: dict[str, Any] = {}
+        self._tags: dict[str, str] = {}
+        self._points: list[tuple[str, float, int, int]] = []
+        self._inputs: list[DatasetRef] = []
+        self._outputs: list[DatasetRef] = []
         self._next_step: dict[str, int] = {}
+        self._last_flush = time.monotonic()
         self._status: RunStatus | None = None
+        if settings.strict:
+            self.flush()
+        elif backend is not None:
+            flusher.register(self)
 
     def __repr__(self) -> str:
         return (
@@ -79,12 +98,15 @@ class ActiveRun:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Record hyperparameters; a key logged again takes the new value."""
-        self._call(lambda b: b.log_params(self.id, params))
+        encode_params(params)
+        with self._lock:
+            self._params.update(params)
+        self._flush_if_full()
 
     def log_metric(
         self, key: str, value: float, *, step: int | None = None, timestamp: float | None = None
     ) -> None:
-        """Buffer one metric point.
+        """Record one metric point.
 
         Args:
             key: The metric's name.
@@ -92,39 +114,38 @@ class ActiveRun:
             step: The step (epoch, iteration); by default one more than this key's last step here.
             timestamp: Seconds since the epoch; now by default.
         """
-        self._append(key, value, step, timestamp if timestamp is not None else time.time())
-        if len(self._buffer) >= self._settings.metric_batch_size:
-            self.flush()
+        with self._lock:
+            self._append(key, value, step, timestamp if timestamp is not None else time.time())
+        self._flush_if_full()
 
     def log_metrics(
         self, metrics: Mapping[str, float], *, step: int | None = None, timestamp: float | None = None
     ) -> None:
-        """Buffer several metric points that share a step and timestamp."""
+        """Record several metric points that share a step and timestamp."""
         now = timestamp if timestamp is not None else time.time()
-        for key, value in metrics.items():
-            self._append(key, value, step, now)
-        if len(self._buffer) >= self._settings.metric_batch_size:
-            self.flush()
+        with self._lock:
+            for key, value in metrics.items():
+                self._append(key, value, step, now)
+        self._flush_if_full()
 
     def _append(self, key: str, value: Any, step: int | None, timestamp: float) -> None:
         validate_key("metrics", key)
         number = validate_metric_value(key, value)
-        if step is None:
-            step = self._next_step.get(key, 0)
-        else:
-            step = validate_step(key, step)
+        step = self._next_step.get(key, 0) if step is None else validate_step(key, step)
         self._next_step[key] = step + 1
-        self._buffer.append((key, number, step, int(timestamp * 1000)))
+        self._points.append((key, number, step, int(timestamp * 1000)))
 
     def log_input(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run read; the URI is named by the OpenLineage conventions."""
         dataset = dataset_from_uri(os.fspath(uri), role=role)
-        self._call(lambda b: b.log_datasets(self.id, [dataset], direction="input"))
+        with self._lock:
+            self._inputs.append(dataset)
 
     def log_output(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run wrote (a model, predictions, a report…)."""
         dataset = dataset_from_uri(os.fspath(uri), role=role)
-        self._call(lambda b: b.log_datasets(self.id, [dataset], direction="output"))
+        with self._lock:
+            self._outputs.append(dataset)
 
     def log_artifact(
         self, path: str | os.PathLike[str], *, artifact_path: str | None = None, role: str = "artifact"
@@ -141,13 +162,55 @@ class ActiveRun:
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set tags; values are strings (numbers and booleans are converted)."""
-        self._call(lambda b: b.set_tags(self.id, tags))
+        clean = validate_tags(tags)
+        with self._lock:
+            self._tags.update(clean)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _flush_if_full(self) -> None:
+        if len(self._points) >= self._settings.metric_batch_size:
+            self.flush()
+
+    def flush_if_due(self) -> None:
+        """Write the buffer if it is ``flush_interval`` seconds old (called by the background flusher)."""
+        if time.monotonic() - self._last_flush >= self._settings.flush_interval:
+            self.flush()
 
     def flush(self) -> None:
-        """Write buffered metric points now."""
-        if self._buffer:
-            points, self._buffer = self._buffer, []
-            self._call(lambda b: b.log_metrics(self.id, points))
+        """Write the run's start, if still pending, and everything buffered, in one transaction."""
+        with self._lock:
+            if self._status is not None:
+                return
+            batch = self._take_batch()
+            if self._pending_start is not None:
+                start = self._start_with(batch)
+                if self._call(lambda b: b.start_run(**start)) is _FAILED:
+                    self._backend = None
+            elif any(batch.values()):
+                self._call(lambda b: b.log_batch(self.id, **batch))
+
+    def _start_with(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Return the pending start merged with a batch, and clear the pending start."""
+        assert self._pending_start is not None
+        start, self._pending_start = self._pending_start, None
+        return (
+            start
+            | batch
+            | {"params": start["params"] | batch["params"], "tags": start["tags"] | batch["tags"]}
+        )
+
+    def _take_batch(self) -> dict[str, Any]:
+        batch = {
+            "params": self._params,
+            "tags": self._tags,
+            "metrics": self._points,
+            "inputs": self._inputs,
+            "outputs": self._outputs,
+        }
+        self._params, self._tags, self._points, self._inputs, self._outputs = {}, {}, [], [], []
+        self._last_flush = time.monotonic()
+        return batch
 
     # -- ending ---------------------------------------------------------------------------------
 
@@ -157,14 +220,28 @@ class ActiveRun:
         return self._status or RunStatus.IN_PROGRESS
 
     def end(self, status: RunStatus | str = RunStatus.COMPLETED, *, error_message: str | None = None) -> None:
-        """End the run, writing buffered metrics; calling it again does nothing."""
-        if self._status is not None:
-            return
+        """End the run, writing what is buffered; calling it again does nothing.
+
+        A run whose start is not written yet (it ended within ``flush_interval``) is queued whole
+        and written with other ended runs in the background; SDK reads in this process, and
+        :func:`mltrail.flush`, wait for it.
+        """
         final = RunStatus(status)
-        points, self._buffer = self._buffer, []
         message = error_message[:MAX_ERROR_MESSAGE_LENGTH] if error_message else None
-        self._call(lambda b: b.end_run(self.id, status=final, error_message=message, metrics=points))
-        self._status = final
+        with self._lock:
+            if self._status is not None:
+                return
+            batch = self._take_batch()
+            if self._pending_start is None:
+                self._call(lambda b: b.end_run(self.id, status=final, error_message=message, **batch))
+            elif self._backend is not None:
+                start = self._start_with(batch)
+                record = RunRecord(
+                    **start, status=final, end_time=int(time.time() * 1000), error_message=message
+                )
+                flusher.submit(self._backend, record)
+            self._status = final
+        flusher.unregister(self)
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -185,18 +262,18 @@ class ActiveRun:
         """True when the run could not be recorded at its start; logging calls then do nothing."""
         return self._backend is None
 
-    def attach(self, backend: Backend) -> None:
-        """Record this run's calls in ``backend`` (once its start has been recorded there)."""
-        self._backend = backend
-
-    def _call(self, action: Callable[[Backend], T]) -> T | None:
+    def _call(self, action: Callable[[Backend], object]) -> object:
         """Run a backend call; outside strict mode a backend failure is logged, not raised."""
         if self._backend is None:
-            return None
+            return _FAILED
         try:
             return action(self._backend)
         except StoreError as exc:
             if self._settings.strict:
                 raise
             log.warning("mltrail could not record run %s (the pipeline goes on): %s", self.id, exc)
-            return None
+            return _FAILED
+
+
+_FAILED = object()
+"""What :meth:`ActiveRun._call` returns when the backend failed."""

@@ -20,6 +20,7 @@ from mltrail.core.entities import (
     MetricHistory,
     Run,
     RunKind,
+    RunRecord,
     RunStatus,
     Trial,
 )
@@ -43,20 +44,29 @@ class Backend(Protocol):
         code: CodeInfo | None = ...,
         environment: EnvironmentInfo | None = ...,
         artifact_uri: str | None = ...,
+        metrics: Sequence[tuple[str, Any, Any, Any]] = ...,
+        inputs: Sequence[DatasetRef] = ...,
+        outputs: Sequence[DatasetRef] = ...,
+        status: RunStatus | str | None = ...,
+        end_time: int | None = ...,
+        error_message: str | None = ...,
     ) -> None:
-        """Record a new InProgress run in a trial, creating the experiment and trial when missing."""
+        """Record a new run in a trial (InProgress unless ``status`` ends it at once) with a first batch."""
 
-    def log_params(self, run_id: UUID, params: Mapping[str, Any]) -> None:
-        """Set a run's params, keeping their types."""
+    def record_runs(self, records: Sequence[RunRecord]) -> None:
+        """Record many new runs (start, first batch, optional end) in one transaction."""
 
-    def set_tags(self, run_id: UUID, tags: Mapping[str, Any]) -> None:
-        """Set a run's tags."""
-
-    def log_metrics(self, run_id: UUID, points: Sequence[tuple[str, Any, Any, Any]]) -> None:
-        """Append metric points ``(key, value, step, timestamp_ms)`` to a run."""
-
-    def log_datasets(self, run_id: UUID, datasets: Sequence[DatasetRef], *, direction: str) -> None:
-        """Record datasets a run read (``input``) or wrote (``output``)."""
+    def log_batch(
+        self,
+        run_id: UUID,
+        *,
+        params: Mapping[str, Any] | None = ...,
+        tags: Mapping[str, Any] | None = ...,
+        metrics: Sequence[tuple[str, Any, Any, Any]] = ...,
+        inputs: Sequence[DatasetRef] = ...,
+        outputs: Sequence[DatasetRef] = ...,
+    ) -> None:
+        """Write params, tags, metric points ``(key, value, step, timestamp_ms)`` and datasets at once."""
 
     def end_run(
         self,
@@ -65,9 +75,16 @@ class Backend(Protocol):
         status: RunStatus | str,
         end_time: int | None = ...,
         error_message: str | None = ...,
+        params: Mapping[str, Any] | None = ...,
+        tags: Mapping[str, Any] | None = ...,
         metrics: Sequence[tuple[str, Any, Any, Any]] = ...,
+        inputs: Sequence[DatasetRef] = ...,
+        outputs: Sequence[DatasetRef] = ...,
     ) -> None:
-        """End a run, writing its last metric points with it."""
+        """End a run, writing a last batch with it."""
+
+    def link_trial(self, run_id: UUID, *, experiment: str, trial: str) -> None:
+        """Add a run to another trial."""
 
     def create_experiment(
         self, name: str, *, description: str | None = ..., tags: Mapping[str, str] | None = ...

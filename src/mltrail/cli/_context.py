@@ -1,0 +1,68 @@
+"""The state every command shares: the root options, the settings they resolve to, and the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mltrail.config import Settings
+    from mltrail.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class CliState:
+    """The root group's options, kept on the Click context for the commands.
+
+    Attributes:
+        tracking_uri: The ``--tracking-uri`` given on the command line, or ``None`` to let
+            :func:`mltrail.config.resolve_settings` find it (env, ``mltrail.yml``, default).
+    """
+
+    tracking_uri: str | None = None
+
+    def settings(self) -> Settings:
+        """Resolve the settings in force for this invocation.
+
+        Raises:
+            ConfigError: If a setting from the environment or ``mltrail.yml`` is unusable.
+        """
+        from mltrail.config import resolve_settings
+
+        return resolve_settings({"tracking_uri": self.tracking_uri})
+
+    def open_store(self) -> Store:
+        """Return the tracking store; use it as a context manager so its connections close."""
+        return _open_store(self.settings())
+
+    @contextmanager
+    def open_engine(self) -> Iterator[Engine]:
+        """Yield a bare engine on the tracking database (for migrations, which need no ``Store``)."""
+        from mltrail.store.engine import make_engine
+
+        engine = make_engine(self.settings().tracking_uri)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def _open_store(settings: Settings) -> Store:
+    """Build the ``Store`` for ``settings.tracking_uri``; the one place commands get a store.
+
+    The CLI never migrates implicitly: a database that is behind raises ``StoreError`` telling
+    the user to run ``mltrail db upgrade``.
+    """
+    from mltrail.store import Store
+
+    return Store(settings.tracking_uri, upgrade=False)
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)
+"""Decorator that passes the :class:`CliState` of the invocation as a command's first argument."""

@@ -1,0 +1,45 @@
+"""``mltrail trials``: search the trials of an experiment."""
+
+from __future__ import annotations
+
+import click
+
+from mltrail.cli._context import CliState, pass_state
+from mltrail.cli._options import search_options, split_columns
+
+
+@click.group()
+def trials() -> None:
+    """Search trials (candidate configurations)."""
+
+
+@trials.command()
+@click.argument("experiment")
+@search_options
+@pass_state
+def search(
+    state: CliState,
+    experiment: str,
+    filter_text: str | None,
+    order_by: tuple[str, ...],
+    limit: int,
+    page_token: str | None,
+    fmt: str,
+    columns: tuple[str, ...],
+) -> None:
+    """Search the trials of EXPERIMENT, one page at a time.
+
+    A trial shows the params, metrics and tags of its runs. See docs/search.md for the filter
+    language, e.g. --filter "metrics.val_auc > 0.9" --order-by "metrics.val_auc DESC".
+    """
+    from mltrail.cli import output
+
+    with state.open_store() as store:
+        page = store.search_trials(
+            experiment=experiment,
+            filter=filter_text,
+            order_by=list(order_by) or None,
+            max_results=limit,
+            page_token=page_token,
+        )
+    output.render_page(page, fmt=fmt, columns=split_columns(columns), noun="trials")

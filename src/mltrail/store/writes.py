@@ -1,0 +1,362 @@
+"""The statements that record runs, each run inside the caller's transaction.
+
+Two paths: :func:`record_runs` writes many *new* runs set-wise (a few statements for the whole
+set, whatever its size) and :func:`write_batch` adds to a run that exists. Statements are built
+once with bind parameters, so a write costs round trips, not statement construction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from mltrail.core.entities import DatasetRef, RunStatus
+from mltrail.core.errors import ConflictError, NotFoundError
+from mltrail.core.params import EncodedParam
+from mltrail.store import tables as t
+from mltrail.store.dialect import upsert
+from mltrail.store.metrics import SUMMARY_COLUMNS, Point, new_series, write_points
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Validated writes for one run, applied together in one transaction."""
+
+    params: Sequence[tuple[str, EncodedParam]] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    points: Sequence[Point] = ()
+    inputs: Sequence[DatasetRef] = ()
+    outputs: Sequence[DatasetRef] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the batch writes nothing."""
+        return not (self.params or self.tags or self.points or self.inputs or self.outputs)
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """A validated new run: its ``run`` row (less ``experiment_id``), names and first batch."""
+
+    row: dict[str, Any]
+    experiment_id: int
+    trial: str
+    batch: Batch
+
+
+_r, _tc, _tr = t.run.c, t.trial_component.c, t.trial.c
+
+_RUN_CONTEXT = (
+    select(_r.experiment_id, _tc.trial_id)
+    .select_from(t.run.outerjoin(t.trial_component, _tc.run_id == _r.id))
+    .where(_r.id == bindparam("run_id"))
+)
+_FINISH_RUN = (
+    update(t.run)
+    .where(_r.id == bindparam("b_run_id"))
+    .values(
+        status=bindparam("b_status"), end_time=bindparam("b_end_time"), error_message=bindparam("b_error")
+    )
+)
+_TRIAL_RUN_STATES = (
+    select(_tc.trial_id, _r.status, func.min(_r.start_time), func.max(_r.end_time))
+    .join(t.trial_component, _tc.run_id == _r.id)
+    .where(_tc.trial_id.in_(bindparam("trial_ids", expanding=True)))
+    .group_by(_tc.trial_id, _r.status)
+)
+_UPDATE_TRIAL = (
+    update(t.trial)
+    .where(_tr.id == bindparam("b_trial_id"))
+    .values(status=bindparam("b_status"), start_time=bindparam("b_start"), end_time=bindparam("b_end"))
+)
+_EXISTING_RUNS = select(_r.id).where(_r.id.in_(bindparam("ids", expanding=True)))
+_STATUS_PRECEDENCE = (RunStatus.IN_PROGRESS, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.COMPLETED)
+
+
+@cache
+def _insert_ignore(dialect: str, table: Any, conflict: tuple[str, ...]) -> Any:
+    statement = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    return statement.on_conflict_do_nothing(index_elements=list(conflict))
+
+
+# -- new runs, set-wise ------------------------------------------------------------------------------
+
+
+def record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
+    """Insert new runs with their trials, params, tags, metric series, datasets and end states.
+
+    Raises:
+        ConflictError: If a run id is already recorded (nothing is written).
+    """
+    ids = [run.row["id"] for run in runs]
+    taken = connection.execute(_EXISTING_RUNS, {"ids": ids}).scalars().first()
+    if taken is not None or len(set(ids)) != len(ids):
+        duplicate = taken if taken is not None else next(i for i in ids if ids.count(i) > 1)
+        raise ConflictError(f"run {duplicate} already exists", kind="run", id=duplicate)
+    trial_ids = _ensure_trials(connection, runs)
+    connection.execute(t.run.insert(), [run.row | {"experiment_id": run.experiment_id} for run in runs])
+    connection.execute(
+        t.trial_component.insert(),
+        [{"trial_id": trial_ids[run.experiment_id, run.trial], "run_id": run.row["id"]} for run in runs],
+    )
+    for run in runs:
+        _write_params_and_tags(
+            connection,
+            run_id=run.row["id"],
+            experiment_id=run.experiment_id,
+            trial_ids=[trial_ids[run.experiment_id, run.trial]],
+            batch=run.batch,
+            is_new=True,
+        )
+    new_series(
+        connection,
+        [
+            (run.row["id"], run.experiment_id, [trial_ids[run.experiment_id, run.trial]], run.batch.points)
+            for run in runs
+            if run.batch.points
+        ],
+    )
+    _link_datasets(connection, [(run.row["id"], run.batch) for run in runs])
+    refresh_trials(connection, set(trial_ids.values()))
+
+
+def _ensure_trials(connection: Connection, runs: Sequence[NewRun]) -> dict[tuple[int, str], int]:
+    """Create the runs' trials where missing; return their ids by ``(experiment_id, name)``."""
+    starts: dict[tuple[int, str], int] = {}
+    for run in runs:
+        key = (run.experiment_id, run.trial)
+        starts[key] = min(starts.get(key, run.row["start_time"]), run.row["start_time"])
+    rows = [
+        {
+            "experiment_id": experiment_id,
+            "name": name,
+            "status": RunStatus.IN_PROGRESS.value,
+            "start_time": start,
+        }
+        for (experiment_id, name), start in starts.items()
+    ]
+    connection.execute(_insert_ignore(connection.dialect.name, t.trial, ("experiment_id", "name")), rows)
+    found = connection.execute(
+        select(_tr.experiment_id, _tr.name, _tr.id).where(
+            _tr.experiment_id.in_({e for e, _ in starts}), _tr.name.in_({n for _, n in starts})
+        )
+    )
+    return {(e, n): trial_id for e, n, trial_id in found if (e, n) in starts}
+
+
+# -- existing runs -----------------------------------------------------------------------------------
+
+
+def run_context(connection: Connection, run_id: UUID) -> tuple[int, list[int]]:
+    """Return a run's experiment id and the ids of its trials.
+
+    Raises:
+        NotFoundError: If the run does not exist.
+    """
+    rows = connection.execute(_RUN_CONTEXT, {"run_id": run_id}).all()
+    if not rows:
+        raise NotFoundError("run", str(run_id))
+    return rows[0][0], [row[1] for row in rows if row[1] is not None]
+
+
+def write_batch(
+    connection: Connection, *, run_id: UUID, experiment_id: int, trial_ids: Sequence[int], batch: Batch
+) -> None:
+    """Add params, tags, metric points and datasets to an existing run, and to its trials' copies."""
+    _write_params_and_tags(
+        connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, batch=batch, is_new=False
+    )
+    if batch.points:
+        write_points(
+            connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, points=batch.points
+        )
+    _link_datasets(connection, [(run_id, batch)])
+
+
+def finish_run(
+    connection: Connection,
+    *,
+    run_id: UUID,
+    trial_ids: Sequence[int],
+    status: RunStatus,
+    end_time: int,
+    error_message: str | None,
+) -> None:
+    """Set a run's final status and end time, and re-derive its trials'."""
+    connection.execute(
+        _FINISH_RUN,
+        {"b_run_id": run_id, "b_status": status.value, "b_end_time": end_time, "b_error": error_message},
+    )
+    refresh_trials(connection, trial_ids)
+
+
+def ensure_trial(connection: Connection, *, experiment_id: int, name: str, start_time: int) -> int:
+    """Return the id of a trial, creating it when missing."""
+    statement = _insert_ignore(connection.dialect.name, t.trial, ("experiment_id", "name"))
+    connection.execute(
+        statement,
+        {
+            "experiment_id": experiment_id,
+            "name": name,
+            "status": RunStatus.IN_PROGRESS.value,
+            "start_time": start_time,
+        },
+    )
+    return int(
+        connection.execute(
+            select(_tr.id).where(_tr.experiment_id == experiment_id, _tr.name == name)
+        ).scalar_one()
+    )
+
+
+def refresh_trials(connection: Connection, trial_ids: Iterable[int]) -> None:
+    """Derive trials' status and times from their runs.
+
+    InProgress while any run is; else Failed if any failed, else Stopped if any stopped, else
+    Completed. A trial starts with its first run and ends with its last.
+    """
+    ids = sorted(trial_ids)
+    if not ids:
+        return
+    states: dict[int, list[tuple[str, int, int | None]]] = defaultdict(list)
+    for trial_id, status, start, end in connection.execute(_TRIAL_RUN_STATES, {"trial_ids": ids}):
+        states[trial_id].append((status, start, end))
+    updates = []
+    for trial_id, rows in states.items():
+        present = {row[0] for row in rows}
+        status = next(s for s in _STATUS_PRECEDENCE if s.value in present)
+        ends = [row[2] for row in rows if row[2] is not None]
+        end = None if status is RunStatus.IN_PROGRESS or not ends else max(ends)
+        updates.append(
+            {
+                "b_trial_id": trial_id,
+                "b_status": status.value,
+                "b_start": min(row[1] for row in rows),
+                "b_end": end,
+            }
+        )
+    if updates:
+        connection.execute(_UPDATE_TRIAL, updates)
+
+
+def copy_run_to_trial(connection: Connection, *, run_id: UUID, trial_id: int, experiment_id: int) -> None:
+    """Give a trial a run's params, tags and metric summaries for the keys it lacks."""
+    p, g, m = t.run_param.c, t.run_tag.c, t.metric_summary.c
+    extra = {"trial_id": trial_id, "run_id": run_id, "experiment_id": experiment_id}
+    params = [
+        dict(row._mapping) | extra
+        for row in connection.execute(
+            select(p.key, p.value_type, p.num_value, p.text_value).where(p.run_id == run_id)
+        )
+    ]
+    upsert(connection, t.trial_param, params, conflict=("trial_id", "key"))
+    tags = [
+        dict(row._mapping) | extra
+        for row in connection.execute(select(g.key, g.value).where(g.run_id == run_id))
+    ]
+    upsert(connection, t.trial_tag, tags, conflict=("trial_id", "key"))
+    summaries = [
+        dict(row._mapping) | extra
+        for row in connection.execute(
+            select(m.key, *(m[c] for c in SUMMARY_COLUMNS)).where(m.run_id == run_id)
+        )
+    ]
+    upsert(connection, t.trial_metric, summaries, conflict=("trial_id", "key"))
+
+
+# -- shared pieces -----------------------------------------------------------------------------------
+
+
+def _write_params_and_tags(
+    connection: Connection,
+    *,
+    run_id: UUID,
+    experiment_id: int,
+    trial_ids: Sequence[int],
+    batch: Batch,
+    is_new: bool,
+) -> None:
+    """Write a run's params and tags and the trials' copies; a new run's rows cannot clash."""
+    if batch.params:
+        values = [
+            {
+                "key": key,
+                "experiment_id": experiment_id,
+                "value_type": e.value_type,
+                "num_value": e.num_value,
+                "text_value": e.text_value,
+            }
+            for key, e in batch.params
+        ]
+        columns = ("experiment_id", "value_type", "num_value", "text_value")
+        run_rows = [v | {"run_id": run_id} for v in values]
+        if is_new:
+            connection.execute(t.run_param.insert(), run_rows)
+        else:
+            upsert(connection, t.run_param, run_rows, conflict=("run_id", "key"), update=columns)
+        upsert(
+            connection,
+            t.trial_param,
+            [v | {"trial_id": i, "run_id": run_id} for i in trial_ids for v in values],
+            conflict=("trial_id", "key"),
+            update=(*columns, "run_id"),
+        )
+    if batch.tags:
+        values = [
+            {"key": key, "experiment_id": experiment_id, "value": value} for key, value in batch.tags.items()
+        ]
+        run_rows = [v | {"run_id": run_id} for v in values]
+        if is_new:
+            connection.execute(t.run_tag.insert(), run_rows)
+        else:
+            upsert(connection, t.run_tag, run_rows, conflict=("run_id", "key"), update=("value",))
+        upsert(
+            connection,
+            t.trial_tag,
+            [v | {"trial_id": i, "run_id": run_id} for i in trial_ids for v in values],
+            conflict=("trial_id", "key"),
+            update=("value", "run_id"),
+        )
+
+
+def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]) -> None:
+    """Record runs' input and output datasets, creating the datasets where missing."""
+    links = [
+        (run_id, ref, direction)
+        for run_id, batch in batches
+        for direction, refs in (("input", batch.inputs), ("output", batch.outputs))
+        for ref in refs
+    ]
+    if not links:
+        return
+    names = {(ref.namespace, ref.name): ref.uri for _, ref, _ in links}
+    connection.execute(
+        _insert_ignore(connection.dialect.name, t.dataset, ("namespace", "name")),
+        [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in names.items()],
+    )
+    d = t.dataset.c
+    found = connection.execute(
+        select(d.namespace, d.name, d.id).where(
+            d.namespace.in_({ns for ns, _ in names}), d.name.in_({name for _, name in names})
+        )
+    )
+    ids = {(ns, name): dataset_id for ns, name, dataset_id in found}
+    rows = {(run_id, ids[ref.namespace, ref.name], direction): ref.role for run_id, ref, direction in links}
+    upsert(
+        connection,
+        t.run_dataset,
+        [
+            {"run_id": r, "dataset_id": i, "direction": direction, "role": role}
+            for (r, i, direction), role in rows.items()
+        ],
+        conflict=("run_id", "dataset_id", "direction"),
+        update=("role",),
+    )
