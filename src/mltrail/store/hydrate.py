@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -28,9 +29,13 @@ from mltrail.store import tables as t
 _NAN = float("nan")
 
 
+@lru_cache(maxsize=8192)
 def to_datetime(ms: int) -> datetime:
-    """Return an aware UTC datetime for milliseconds since the epoch."""
+    """Return an aware UTC datetime for milliseconds since the epoch (memoised: runs share times)."""
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+_STATUSES = {status.value: status for status in RunStatus}
 
 
 def experiments(
@@ -77,7 +82,7 @@ def trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
     run_ids: dict[int, list[UUID]] = defaultdict(list)
     for trial_id, run_id in connection.execute(
         select(tc.trial_id, tc.run_id).where(tc.trial_id.in_(ids)).order_by(tc.trial_id, tc.run_id)
-    ):
+    ).all():
         run_ids[trial_id].append(run_id)
     params = _params(connection, t.trial_param, t.trial_param.c.trial_id, ids)
     metrics = _metrics(connection, t.trial_metric, t.trial_metric.c.trial_id, ids)
@@ -92,7 +97,7 @@ def trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
             Trial(
                 name=name,
                 experiment=experiment,
-                status=RunStatus(status),
+                status=_STATUSES[status],
                 start_time=to_datetime(start),
                 end_time=None if end is None else to_datetime(end),
                 run_ids=tuple(run_ids.get(trial_id, ())),
@@ -135,7 +140,7 @@ def runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
         .join(t.trial, tr.id == tc.trial_id)
         .where(tc.run_id.in_(ids))
         .order_by(tr.name)
-    ):
+    ).all():
         trial_names[run_id].append(name)
     params = _params(connection, t.run_param, t.run_param.c.run_id, ids)
     metrics = _metrics(connection, t.metric_summary, t.metric_summary.c.run_id, ids)
@@ -163,7 +168,7 @@ def _run(
         name=row.name,
         experiment=row.experiment,
         kind=RunKind(row.kind),
-        status=RunStatus(row.status),
+        status=_STATUSES[row.status],
         start_time=to_datetime(row.start_time),
         end_time=None if row.end_time is None else to_datetime(row.end_time),
         error_message=row.error_message,
@@ -186,7 +191,7 @@ def _params(
     c = table.c
     for owner_id, key, value_type, text in connection.execute(
         select(owner, c.key, c.value_type, c.text_value).where(owner.in_(ids)).order_by(owner, c.key)
-    ):
+    ).all():
         found[owner_id][key] = decode_param(value_type, text)
     return found
 
@@ -211,7 +216,7 @@ def _metrics(
         )
         .where(owner.in_(ids))
         .order_by(owner, c.key)
-    ):
+    ).all():
         found[owner_id][key] = MetricSummary(
             key=key,
             last=_NAN if last is None else last,
@@ -231,7 +236,7 @@ def _tags(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) ->
     c = table.c
     for owner_id, key, value in connection.execute(
         select(owner, c.key, c.value).where(owner.in_(ids)).order_by(owner, c.key)
-    ):
+    ).all():
         found[owner_id][key] = value
     return found
 
@@ -247,7 +252,7 @@ def _datasets(
         .join(t.dataset, d.id == rd.dataset_id)
         .where(rd.run_id.in_(ids))
         .order_by(rd.run_id, d.namespace, d.name)
-    ):
+    ).all():
         target = inputs if direction == "input" else outputs
         target[run_id].append(DatasetRef(namespace=namespace, name=name, uri=uri, role=role))
     return inputs, outputs

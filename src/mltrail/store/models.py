@@ -17,6 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mltrail.store.base import Base
 
+_CLUSTERED = {"sqlite_with_rowid": False}
+"""SQLite stores these tables in primary-key order, so one owner's rows are read in one range."""
+
 KEY = String(250)
 NAME = String(256)
 STATUS = String(16)
@@ -79,7 +82,7 @@ class TrialComponentRow(Base):
     """Which runs belong to which trials (many to many)."""
 
     __tablename__ = "trial_component"
-    __table_args__ = (Index(None, "run_id"),)
+    __table_args__ = (Index(None, "run_id"), _CLUSTERED)
 
     trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"), primary_key=True)
     run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"), primary_key=True)
@@ -102,6 +105,7 @@ class RunParamRow(_ParamColumns, Base):
     __table_args__ = (
         PrimaryKeyConstraint("run_id", "key"),
         Index(None, "experiment_id", "key", "num_value"),
+        _CLUSTERED,
     )
 
     run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"))
@@ -114,6 +118,7 @@ class TrialParamRow(_ParamColumns, Base):
     __table_args__ = (
         PrimaryKeyConstraint("trial_id", "key"),
         Index(None, "experiment_id", "key", "num_value"),
+        _CLUSTERED,
     )
 
     trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"))
@@ -132,7 +137,7 @@ class RunTagRow(_TagColumns, Base):
     """A run's tag."""
 
     __tablename__ = "run_tag"
-    __table_args__ = (PrimaryKeyConstraint("run_id", "key"),)
+    __table_args__ = (PrimaryKeyConstraint("run_id", "key"), _CLUSTERED)
 
     run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"))
 
@@ -141,7 +146,7 @@ class TrialTagRow(_TagColumns, Base):
     """A trial's tag, copied from the run that wrote it last."""
 
     __tablename__ = "trial_tag"
-    __table_args__ = (PrimaryKeyConstraint("trial_id", "key"),)
+    __table_args__ = (PrimaryKeyConstraint("trial_id", "key"), _CLUSTERED)
 
     trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"))
     run_id: Mapped[UUID]
@@ -188,6 +193,7 @@ class TrialMetricRow(_SummaryColumns, Base):
         Index(None, "experiment_id", "key", "last"),
         Index(None, "experiment_id", "key", "max"),
         Index(None, "experiment_id", "key", "min"),
+        _CLUSTERED,
     )
 
     trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"))
@@ -198,7 +204,7 @@ class MetricPointRow(Base):
     """One point of a series; ``seq`` numbers the points of a series 0, 1, 2… in write order."""
 
     __tablename__ = "metric_point"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = _CLUSTERED
 
     series_id: Mapped[int] = mapped_column(ForeignKey("metric_summary.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -224,7 +230,7 @@ class RunDatasetRow(Base):
     """A run's input or output dataset, with an optional role."""
 
     __tablename__ = "run_dataset"
-    __table_args__ = (Index(None, "dataset_id"),)
+    __table_args__ = (Index(None, "dataset_id"), _CLUSTERED)
 
     run_id: Mapped[UUID] = mapped_column(ForeignKey("run.id"), primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 8356e3afc4da
 Revises:
-Create Date: 2026-11-26 23:17:50.928144
+Create Date: 2026-11-26 23:47:40.238497
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_dataset_run_id_run")),
         sa.PrimaryKeyConstraint("run_id", "dataset_id", "direction", name=op.f("pk_run_dataset")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("run_dataset", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_run_dataset_dataset_id"), ["dataset_id"], unique=False)
@@ -156,6 +157,7 @@ def upgrade() -> None:
         sa.Column("text_value", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_param_run_id_run")),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_run_param")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("run_param", schema=None) as batch_op:
         batch_op.create_index(
@@ -172,6 +174,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_tag_run_id_run")),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_run_tag")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "trial_component",
@@ -180,6 +183,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_trial_component_run_id_run")),
         sa.ForeignKeyConstraint(["trial_id"], ["trial.id"], name=op.f("fk_trial_component_trial_id_trial")),
         sa.PrimaryKeyConstraint("trial_id", "run_id", name=op.f("pk_trial_component")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("trial_component", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_trial_component_run_id"), ["run_id"], unique=False)
@@ -200,6 +204,7 @@ def upgrade() -> None:
         sa.Column("last_timestamp", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(["trial_id"], ["trial.id"], name=op.f("fk_trial_metric_trial_id_trial")),
         sa.PrimaryKeyConstraint("trial_id", "key", name=op.f("pk_trial_metric")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("trial_metric", schema=None) as batch_op:
         batch_op.create_index(
@@ -225,6 +230,7 @@ def upgrade() -> None:
         sa.Column("text_value", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["trial_id"], ["trial.id"], name=op.f("fk_trial_param_trial_id_trial")),
         sa.PrimaryKeyConstraint("trial_id", "key", name=op.f("pk_trial_param")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("trial_param", schema=None) as batch_op:
         batch_op.create_index(
@@ -242,6 +248,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["trial_id"], ["trial.id"], name=op.f("fk_trial_tag_trial_id_trial")),
         sa.PrimaryKeyConstraint("trial_id", "key", name=op.f("pk_trial_tag")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "metric_point",
