@@ -31,4 +31,4 @@ def test_store_creates_the_schema_only_through_migrations(db_url: str) -> None:
     with Store(db_url) as store:
         tables = set(inspect(store._engine).get_table_names())
     assert "alembic_version" in tables
-    assert {"experiment", "trial", "run", "metric_point"} <= tables
+    assert {"experiment", "trial", "run", "metric_chunk"} <= tables

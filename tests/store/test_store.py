@@ -59,7 +59,7 @@ def row_counts(store: Store) -> dict[str, int]:
                 t.trial_param,
                 t.run_tag,
                 t.metric_summary,
-                t.metric_point,
+                t.metric_chunk,
                 t.dataset,
                 t.run_dataset,
             )

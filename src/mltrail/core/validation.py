@@ -6,6 +6,7 @@ import math
 import numbers
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from mltrail.core.entities import RunKind
@@ -46,9 +47,15 @@ def validate_name(field: str, value: Any, *, max_length: int = MAX_NAME_LENGTH) 
 
 def validate_key(kind: str, key: Any) -> str:
     """Return a param, metric or tag key if it is valid; ``kind`` is ``params``, ``metrics`` or ``tags``."""
-    return validate_name(
-        f"{kind} key {key!r}" if isinstance(key, str) else f"{kind} key", key, max_length=MAX_KEY_LENGTH
-    )
+    if type(key) is str:
+        return _validate_str_key(kind, key)
+    return validate_name(f"{kind} key", key, max_length=MAX_KEY_LENGTH)
+
+
+@lru_cache(maxsize=4096)
+def _validate_str_key(kind: str, key: str) -> str:
+    """Check a string key once; runs log the same keys over and over."""
+    return validate_name(f"{kind} key {key!r}", key, max_length=MAX_KEY_LENGTH)
 
 
 def validate_tag_value(key: str, value: Any) -> str:
@@ -77,6 +84,8 @@ def validate_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
 
 def validate_metric_value(key: str, value: Any) -> float:
     """Return a metric value as a float; NaN and ±inf are allowed (they are flagged, not refused)."""
+    if type(value) is float:
+        return value
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -90,6 +99,8 @@ def validate_metric_value(key: str, value: Any) -> float:
 
 def validate_step(key: str, step: Any) -> int:
     """Return a metric step as an int."""
+    if type(step) is int:
+        return step
     if hasattr(step, "item") and callable(step.item):
         step = step.item()
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
@@ -101,6 +112,8 @@ def validate_step(key: str, step: Any) -> int:
 
 def validate_timestamp_ms(field: str, value: Any) -> int:
     """Return a time in milliseconds since the epoch as an int."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValidationError(
             f"{field} must be milliseconds since the epoch, got {value!r}", field=field, value=value

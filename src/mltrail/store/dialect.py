@@ -39,8 +39,10 @@ def upsert(
     """Insert ``rows``; on a clash on ``conflict`` columns, overwrite ``update`` columns (or keep the row).
 
     The statement is built once per backend, table and column set, so repeated calls cost only
-    the round trip. All rows must have the same keys.
+    the round trip. All rows must have the same keys. When several rows share a conflict key, the
+    last one wins (PostgreSQL refuses to touch one row twice in one statement).
     """
     if rows:
         statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), tuple(update))
-        connection.execute(statement, list(rows))
+        last = {tuple(row[name] for name in conflict): row for row in rows}
+        connection.execute(statement, list(last.values()) if len(last) < len(rows) else list(rows))

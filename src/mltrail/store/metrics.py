@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from mltrail.core.entities import MetricHistory
 from mltrail.core.errors import NotFoundError
 from mltrail.store import tables as t
+from mltrail.store.chunks import pack, unpack_into
 from mltrail.store.dialect import upsert
 
 SUMMARY_COLUMNS = ("last", "min", "max", "avg", "count", "nonfinite_count", "last_step", "last_timestamp")
@@ -34,7 +36,7 @@ class Point(NamedTuple):
 class _BatchSummary:
     """Aggregates of the points of one key within one batch."""
 
-    values: list[tuple[int, int, float | None]]  # (step, timestamp, value or None for NaN)
+    values: list[tuple[int, int, float]]  # (step, timestamp, value)
     count: int = 0
     finite_count: int = 0
     total: float = 0.0
@@ -44,7 +46,7 @@ class _BatchSummary:
 
     def add(self, value: float, step: int, timestamp: int) -> None:
         stored = None if math.isnan(value) else value
-        self.values.append((step, timestamp, stored))
+        self.values.append((step, timestamp, value))
         self.count += 1
         if math.isfinite(value):
             self.finite_count += 1
@@ -147,24 +149,29 @@ def _write_series(
     connection: Connection,
     series: Sequence[tuple[UUID, int, Sequence[int], dict[str, _BatchSummary], list[dict[str, Any]]]],
 ) -> None:
-    """Insert the batches' points numbered after their summaries' counts, and copy summaries to trials."""
-    rows: list[dict[str, Any]] = []
+    """Append each batch as a chunk numbered after its summary's count, and copy summaries to trials."""
+    chunks: list[dict[str, Any]] = []
     trial_rows: list[dict[str, Any]] = []
     for run_id, experiment_id, trial_ids, batches, summaries in series:
         for (key, batch), summary in zip(batches.items(), summaries, strict=True):
-            first_seq = summary["count"] - batch.count
-            series_id = summary["id"]
-            rows.extend(
-                {"series_id": series_id, "seq": first_seq + i, "step": step, "timestamp": ts, "value": value}
-                for i, (step, ts, value) in enumerate(batch.values)
+            steps, timestamps, values = zip(*batch.values, strict=True)
+            chunks.append(
+                {
+                    "series_id": summary["id"],
+                    "first_seq": summary["count"] - batch.count,
+                    "count": batch.count,
+                    "steps": pack("q", steps),
+                    "timestamps": pack("q", timestamps),
+                    "values": pack("d", values),
+                }
             )
             trial_rows.extend(
                 {"trial_id": trial_id, "key": key, "experiment_id": experiment_id, "run_id": run_id}
                 | {name: summary[name] for name in SUMMARY_COLUMNS}
                 for trial_id in trial_ids
             )
-    if rows:
-        connection.execute(t.metric_point.insert(), rows)
+    if chunks:
+        connection.execute(t.metric_chunk.insert(), chunks)
     upsert(
         connection,
         t.trial_metric,
@@ -206,9 +213,8 @@ def _summary_upsert(dialect: str) -> Any:
 def read_history(connection: Connection, *, run_id: UUID, key: str, max_points: int | None) -> MetricHistory:
     """Return a series' points in write order, or about ``max_points`` evenly spaced ones.
 
-    A downsampled read fetches points by sequence number through the primary key, so its cost
-    depends on ``max_points``, not on the length of the series. The first and last points are
-    always included.
+    Points are stored in packed chunks, so a read costs a few rows and a C-level unpack; a
+    downsampled read picks evenly spaced points from them, first and last included.
 
     Raises:
         NotFoundError: If the run never logged ``key``.
@@ -221,24 +227,36 @@ def read_history(connection: Connection, *, run_id: UUID, key: str, max_points: 
     if summary is None:
         raise NotFoundError("metric", key, hint=f"run {run_id} has no metric {key!r}")
     series_id, count = summary
-    p = t.metric_point.c
-    query = select(p.step, p.timestamp, p.value).where(p.series_id == series_id)
+    c = t.metric_chunk.c
+    steps: array[int] = array("q")
+    timestamps: array[int] = array("q")
+    values: array[float] = array("d")
+    for step_bytes, timestamp_bytes, value_bytes in connection.execute(
+        select(c.steps, c.timestamps, c["values"]).where(c.series_id == series_id).order_by(c.first_seq)
+    ).all():
+        unpack_into("q", step_bytes, steps)
+        unpack_into("q", timestamp_bytes, timestamps)
+        unpack_into("d", value_bytes, values)
     downsampled = max_points is not None and count > max_points
-    if downsampled:
-        assert max_points is not None
-        query = query.where(p.seq.in_(_evenly_spaced(count, max_points)))
-    rows = connection.execute(query.order_by(p.seq)).all()
-    steps = [row[0] for row in rows]
-    timestamps = [row[1] for row in rows]
-    values = [math.nan if row[2] is None else row[2] for row in rows]
+    if downsampled and max_points is not None:
+        wanted = _evenly_spaced(len(steps), max_points)
+        return MetricHistory(
+            run_id=run_id,
+            key=key,
+            steps=[steps[i] for i in wanted],
+            timestamps=[timestamps[i] for i in wanted],
+            values=[values[i] for i in wanted],
+            total_count=count,
+            is_downsampled=True,
+        )
     return MetricHistory(
         run_id=run_id,
         key=key,
-        steps=steps,
-        timestamps=timestamps,
-        values=values,
+        steps=steps.tolist(),
+        timestamps=timestamps.tolist(),
+        values=values.tolist(),
         total_count=count,
-        is_downsampled=downsampled,
+        is_downsampled=False,
     )
 
 

@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Float, ForeignKey, Index, PrimaryKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mltrail.store.base import Base
@@ -200,18 +209,26 @@ class TrialMetricRow(_SummaryColumns, Base):
     run_id: Mapped[UUID]
 
 
-class MetricPointRow(Base):
-    """One point of a series; ``seq`` numbers the points of a series 0, 1, 2… in write order."""
+class MetricChunkRow(Base):
+    """A run of consecutive points of a series, stored as packed little-endian arrays.
 
-    __tablename__ = "metric_point"
+    ``first_seq`` numbers the chunk's first point within the series (points are numbered 0, 1, 2…
+    in write order); each write of a batch appends one chunk. Reading a 100,000-point history
+    is then a few dozen rows, not 100,000.
+    """
+
+    __tablename__ = "metric_chunk"
     __table_args__ = _CLUSTERED
 
     series_id: Mapped[int] = mapped_column(ForeignKey("metric_summary.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    step: Mapped[int]
-    timestamp: Mapped[int]
-    value: Mapped[float | None] = mapped_column(Float)
-    """NULL stands for NaN, which SQLite cannot store."""
+    first_seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int]
+    steps: Mapped[bytes] = mapped_column(LargeBinary)
+    """int64 steps."""
+    timestamps: Mapped[bytes] = mapped_column(LargeBinary)
+    """int64 milliseconds since the epoch."""
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+    """float64 values; NaN and ±inf as IEEE 754."""
 
 
 class DatasetRow(Base):

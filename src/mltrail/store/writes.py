@@ -107,15 +107,14 @@ def record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
         t.trial_component.insert(),
         [{"trial_id": trial_ids[run.experiment_id, run.trial], "run_id": run.row["id"]} for run in runs],
     )
-    for run in runs:
-        _write_params_and_tags(
-            connection,
-            run_id=run.row["id"],
-            experiment_id=run.experiment_id,
-            trial_ids=[trial_ids[run.experiment_id, run.trial]],
-            batch=run.batch,
-            is_new=True,
-        )
+    _write_params_and_tags(
+        connection,
+        [
+            (run.row["id"], run.experiment_id, [trial_ids[run.experiment_id, run.trial]], run.batch)
+            for run in runs
+        ],
+        is_new=True,
+    )
     new_series(
         connection,
         [
@@ -171,9 +170,7 @@ def write_batch(
     connection: Connection, *, run_id: UUID, experiment_id: int, trial_ids: Sequence[int], batch: Batch
 ) -> None:
     """Add params, tags, metric points and datasets to an existing run, and to its trials' copies."""
-    _write_params_and_tags(
-        connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, batch=batch, is_new=False
-    )
+    _write_params_and_tags(connection, [(run_id, experiment_id, trial_ids, batch)], is_new=False)
     if batch.points:
         write_points(
             connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, points=batch.points
@@ -277,54 +274,51 @@ def copy_run_to_trial(connection: Connection, *, run_id: UUID, trial_id: int, ex
 
 def _write_params_and_tags(
     connection: Connection,
+    batches: Sequence[tuple[UUID, int, Sequence[int], Batch]],
     *,
-    run_id: UUID,
-    experiment_id: int,
-    trial_ids: Sequence[int],
-    batch: Batch,
     is_new: bool,
 ) -> None:
-    """Write a run's params and tags and the trials' copies; a new run's rows cannot clash."""
-    if batch.params:
-        values = [
-            {
+    """Write runs' params and tags and their trials' copies, set-wise; a new run's rows cannot clash.
+
+    ``batches`` holds ``(run_id, experiment_id, trial_ids, batch)``.
+    """
+    run_params, trial_params, run_tags, trial_tags = [], [], [], []
+    for run_id, experiment_id, trial_ids, batch in batches:
+        for key, e in batch.params:
+            row = {
                 "key": key,
                 "experiment_id": experiment_id,
                 "value_type": e.value_type,
                 "num_value": e.num_value,
                 "text_value": e.text_value,
+                "run_id": run_id,
             }
-            for key, e in batch.params
-        ]
-        columns = ("experiment_id", "value_type", "num_value", "text_value")
-        run_rows = [v | {"run_id": run_id} for v in values]
-        if is_new:
-            connection.execute(t.run_param.insert(), run_rows)
-        else:
-            upsert(connection, t.run_param, run_rows, conflict=("run_id", "key"), update=columns)
-        upsert(
-            connection,
-            t.trial_param,
-            [v | {"trial_id": i, "run_id": run_id} for i in trial_ids for v in values],
-            conflict=("trial_id", "key"),
-            update=(*columns, "run_id"),
-        )
-    if batch.tags:
-        values = [
-            {"key": key, "experiment_id": experiment_id, "value": value} for key, value in batch.tags.items()
-        ]
-        run_rows = [v | {"run_id": run_id} for v in values]
-        if is_new:
-            connection.execute(t.run_tag.insert(), run_rows)
-        else:
-            upsert(connection, t.run_tag, run_rows, conflict=("run_id", "key"), update=("value",))
-        upsert(
-            connection,
-            t.trial_tag,
-            [v | {"trial_id": i, "run_id": run_id} for i in trial_ids for v in values],
-            conflict=("trial_id", "key"),
-            update=("value", "run_id"),
-        )
+            run_params.append(row)
+            trial_params += [row | {"trial_id": trial_id} for trial_id in trial_ids]
+        for key, value in batch.tags.items():
+            row = {"key": key, "experiment_id": experiment_id, "value": value, "run_id": run_id}
+            run_tags.append(row)
+            trial_tags += [row | {"trial_id": trial_id} for trial_id in trial_ids]
+    param_columns = ("experiment_id", "value_type", "num_value", "text_value")
+    if is_new:
+        _insert(connection, t.run_param, run_params)
+        _insert(connection, t.run_tag, run_tags)
+    else:
+        upsert(connection, t.run_param, run_params, conflict=("run_id", "key"), update=param_columns)
+        upsert(connection, t.run_tag, run_tags, conflict=("run_id", "key"), update=("value",))
+    upsert(
+        connection,
+        t.trial_param,
+        trial_params,
+        conflict=("trial_id", "key"),
+        update=(*param_columns, "run_id"),
+    )
+    upsert(connection, t.trial_tag, trial_tags, conflict=("trial_id", "key"), update=("value", "run_id"))
+
+
+def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(table.insert(), rows)
 
 
 def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]) -> None:

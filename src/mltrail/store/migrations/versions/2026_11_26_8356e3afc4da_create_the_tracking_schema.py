@@ -2,7 +2,7 @@
 
 Revision ID: 8356e3afc4da
 Revises:
-Create Date: 2026-11-26 23:47:40.238497
+Create Date: 2026-11-26 23:54:04.746532
 """
 
 from __future__ import annotations
@@ -251,25 +251,29 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_table(
-        "metric_point",
+        "metric_chunk",
         sa.Column("series_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
+            "first_seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
         ),
-        sa.Column("step", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("timestamp", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("steps", sa.LargeBinary(), nullable=False),
+        sa.Column("timestamps", sa.LargeBinary(), nullable=False),
+        sa.Column("values", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["series_id"], ["metric_summary.id"], name=op.f("fk_metric_point_series_id_metric_summary")
+            ["series_id"], ["metric_summary.id"], name=op.f("fk_metric_chunk_series_id_metric_summary")
         ),
-        sa.PrimaryKeyConstraint("series_id", "seq", name=op.f("pk_metric_point")),
+        sa.PrimaryKeyConstraint("series_id", "first_seq", name=op.f("pk_metric_chunk")),
         sqlite_with_rowid=False,
     )
 
 
 def downgrade() -> None:
     """Drop every table of the tracking schema."""
-    op.drop_table("metric_point")
+    op.drop_table("metric_chunk")
     op.drop_table("trial_tag")
     with op.batch_alter_table("trial_param", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_trial_param_experiment_id_key_num_value"))
