@@ -1,0 +1,1 @@
+"""Benchmarks comparing mltrail with peer trackers on identical, seeded data."""
