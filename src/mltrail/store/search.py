@@ -167,7 +167,7 @@ def _requires_key(expression: Expr | None, identifier: Identifier) -> bool:
     """Whether the filter can only hold for items that have ``identifier``'s key (and a value)."""
     conjuncts = expression.items if isinstance(expression, And) else (expression,) if expression else ()
     for item in conjuncts:
-        if isinstance(item, (Comparison, InList)) and _same_key(item.identifier, identifier):
+        if isinstance(item, (Comparison, InList)) and _same_value(item.identifier, identifier):
             return True
         if (
             isinstance(item, IsNull)
@@ -181,6 +181,11 @@ def _requires_key(expression: Expr | None, identifier: Identifier) -> bool:
 
 def _same_key(a: Identifier, b: Identifier) -> bool:
     return a.namespace == b.namespace and a.key == b.key
+
+
+def _same_value(a: Identifier, b: Identifier) -> bool:
+    """Whether both read the same value: same key and, for metrics, the same aggregate."""
+    return _same_key(a, b) and (a.aggregate or "last") == (b.aggregate or "last")
 
 
 class _Compiler:
@@ -216,11 +221,13 @@ class _Compiler:
                 if index == 0 and driving and not lacking:
                     source = source.join(alias, on)
                     where.append(self._in_experiments(alias.c.experiment_id))
-                    if ident.namespace == "metrics":
-                        where.append(columns[0].is_not(None))
                     bound = (ident, alias)
-                    order += [c.desc() if key.descending else c.asc() for c in columns[:1]]
-                    order += [_directed(c, key.descending).nulls_last() for c in columns[1:]]
+                    if ident.namespace == "metrics":
+                        # Phase 1 holds only non-NULL values: plain index order, no NULLS LAST.
+                        where.append(columns[0].is_not(None))
+                        order.append(_directed(columns[0], key.descending))
+                    else:
+                        order += [_directed(c, key.descending).nulls_last() for c in columns]
                     continue
                 if index == 0 and lacking:
                     where.append(not_(exists().where(on, *self._present(ident, alias))))
@@ -315,13 +322,13 @@ class _Compiler:
 
     def _eav_predicate(self, expression: Comparison | InList, row: FromClause) -> ColumnElement[bool]:
         ident = expression.identifier
+        is_count = ident.namespace == "metrics" and ident.aggregate == "count"
         if isinstance(expression, InList):
             column = self._eav_column(ident, row, expression.values[0], "IN")
-            values = [_param_text(v) if isinstance(v, bool) else v for v in expression.values]
+            values = [_bound(v, is_count=is_count) for v in expression.values]
             return column.not_in(values) if expression.negated else column.in_(values)  # type: ignore[no-any-return]
         column = self._eav_column(ident, row, expression.value, expression.op)
-        value = _param_text(expression.value) if isinstance(expression.value, bool) else expression.value
-        return _apply(column, expression.op, value)
+        return _apply(column, expression.op, _bound(expression.value, is_count=is_count))
 
     def _eav_column(self, ident: Identifier, row: FromClause, value: Any, op: str) -> Any:
         if ident.namespace == "metrics":
@@ -440,8 +447,17 @@ def _apply(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     raise ValidationError(f"unknown operator {op!r}", field="filter", value=op)  # pragma: no cover
 
 
-def _param_text(value: bool) -> str:
-    return "true" if value else "false"
+def _bound(value: Any, *, is_count: bool) -> Any:
+    """The value to bind for a param, metric or tag: booleans as param text, numbers as floats.
+
+    Floats keep PostgreSQL from binding ``1`` as INTEGER (and then ``0.5`` in the same IN list as
+    0, or ``2**40`` as out of range) against the double-precision columns; counts stay ints.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and not is_count:
+        return float(value)
+    return value
 
 
 def _as_uuid(expression: Comparison | InList) -> Comparison | InList:
