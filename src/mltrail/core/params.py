@@ -34,6 +34,13 @@ def encode_param(key: str, value: Any) -> EncodedParam:
     Raises:
         ValidationError: If the value is not JSON-serialisable or its text is too long.
     """
+    kind = type(value)
+    if kind is float:  # the common cases first, without the checks below
+        return EncodedParam("float", None if value != value else value, repr(value))
+    if kind is int:
+        return EncodedParam("int", float(value), str(value))
+    if kind is str and len(value) <= MAX_PARAM_VALUE_LENGTH:
+        return EncodedParam("str", None, value)
     if hasattr(value, "item") and callable(value.item) and not isinstance(value, (list, dict, str)):
         value = value.item()  # numpy scalars
     encoded: EncodedParam

@@ -35,14 +35,18 @@ def upsert(
     *,
     conflict: Sequence[str],
     update: Sequence[str] = (),
+    may_repeat: bool = True,
 ) -> None:
     """Insert ``rows``; on a clash on ``conflict`` columns, overwrite ``update`` columns (or keep the row).
 
     The statement is built once per backend, table and column set, so repeated calls cost only
     the round trip. All rows must have the same keys. When several rows share a conflict key, the
-    last one wins (PostgreSQL refuses to touch one row twice in one statement).
+    last one wins (PostgreSQL refuses to touch one row twice in one statement); callers that know
+    their rows' keys are distinct pass ``may_repeat=False`` to skip that check.
     """
     if rows:
         statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), tuple(update))
-        last = {tuple(row[name] for name in conflict): row for row in rows}
-        connection.execute(statement, list(last.values()) if len(last) < len(rows) else list(rows))
+        if may_repeat:
+            last = {tuple(row[name] for name in conflict): row for row in rows}
+            rows = list(last.values()) if len(last) < len(rows) else rows
+        connection.execute(statement, list(rows))

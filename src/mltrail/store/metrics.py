@@ -75,15 +75,19 @@ def write_points(
     summaries = [
         dict(row._mapping) for row in connection.execute(_summary_upsert(connection.dialect.name), values)
     ]
-    _write_series(connection, [(run_id, experiment_id, trial_ids, batches, summaries)])
+    _write_series(connection, [(run_id, experiment_id, trial_ids, batches, summaries)], may_repeat=False)
 
 
 def new_series(
-    connection: Connection, runs: Sequence[tuple[UUID, int, Sequence[int], Sequence[Point]]]
+    connection: Connection,
+    runs: Sequence[tuple[UUID, int, Sequence[int], Sequence[Point]]],
+    *,
+    may_repeat: bool = True,
 ) -> None:
     """Write the first points of new runs ``(run_id, experiment_id, trial_ids, points)``, set-wise.
 
     The runs have no series yet, so summaries are plain inserts: one statement for all of them.
+    ``may_repeat`` says whether two of the runs share a trial (and so may write one trial's key).
     """
     if not runs:
         return
@@ -98,20 +102,24 @@ def new_series(
     ]
     connection.execute(t.metric_summary.insert(), values)
     m = t.metric_summary.c
-    found = {
-        (row.run_id, row.key): dict(row._mapping)
-        for row in connection.execute(
-            select(m.id, m.run_id, m.key, *(m[name] for name in SUMMARY_COLUMNS)).where(
-                m.run_id.in_([run_id for run_id, *_ in runs])
-            )
-        )
+    ids = {
+        (run_id, key): series_id
+        for run_id, key, series_id in connection.execute(
+            select(m.run_id, m.key, m.id).where(m.run_id.in_([run_id for run_id, *_ in runs]))
+        ).all()
     }
+    for row in values:  # a new series' summary is the row just inserted
+        row["id"] = ids[row["run_id"], row["key"]]
+    by_run: dict[UUID, list[dict[str, Any]]] = {}
+    for row in values:
+        by_run.setdefault(row["run_id"], []).append(row)
     _write_series(
         connection,
         [
-            (run_id, experiment_id, trial_ids, batches, [found[run_id, key] for key in batches])
+            (run_id, experiment_id, trial_ids, batches, by_run[run_id])
             for run_id, experiment_id, trial_ids, batches in summarised
         ],
+        may_repeat=may_repeat,
     )
 
 
@@ -148,6 +156,8 @@ def _summary_row(run_id: UUID, experiment_id: int, key: str, batch: _BatchSummar
 def _write_series(
     connection: Connection,
     series: Sequence[tuple[UUID, int, Sequence[int], dict[str, _BatchSummary], list[dict[str, Any]]]],
+    *,
+    may_repeat: bool,
 ) -> None:
     """Append each batch as a chunk numbered after its summary's count, and copy summaries to trials."""
     chunks: list[dict[str, Any]] = []
@@ -178,6 +188,7 @@ def _write_series(
         trial_rows,
         conflict=("trial_id", "key"),
         update=(*SUMMARY_COLUMNS, "run_id"),
+        may_repeat=may_repeat,
     )
 
 

@@ -322,13 +322,12 @@ class _Compiler:
 
     def _eav_predicate(self, expression: Comparison | InList, row: FromClause) -> ColumnElement[bool]:
         ident = expression.identifier
-        is_count = ident.namespace == "metrics" and ident.aggregate == "count"
         if isinstance(expression, InList):
             column = self._eav_column(ident, row, expression.values[0], "IN")
-            values = [_bound(v, is_count=is_count) for v in expression.values]
+            values = [_bound(v) for v in expression.values]
             return column.not_in(values) if expression.negated else column.in_(values)  # type: ignore[no-any-return]
         column = self._eav_column(ident, row, expression.value, expression.op)
-        return _apply(column, expression.op, _bound(expression.value, is_count=is_count))
+        return _apply(column, expression.op, _bound(expression.value))
 
     def _eav_column(self, ident: Identifier, row: FromClause, value: Any, op: str) -> Any:
         if ident.namespace == "metrics":
@@ -393,10 +392,13 @@ class _Compiler:
         if ident.key == "id":
             expression = _as_uuid(expression)
         if isinstance(expression, InList):
-            values = list(expression.values)
+            values = [v if isinstance(v, (str, UUID)) else _bound(v) for v in expression.values]
             predicate = column.not_in(values) if expression.negated else column.in_(values)
         else:
-            predicate = _apply(column, expression.op, expression.value)
+            value = expression.value
+            predicate = _apply(
+                column, expression.op, value if isinstance(value, (str, UUID)) else _bound(value)
+            )
         if ident.key in ("end_time", "duration"):
             return and_(column.is_not(None), predicate)
         return predicate  # type: ignore[no-any-return]
@@ -447,15 +449,15 @@ def _apply(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     raise ValidationError(f"unknown operator {op!r}", field="filter", value=op)  # pragma: no cover
 
 
-def _bound(value: Any, *, is_count: bool) -> Any:
-    """The value to bind for a param, metric or tag: booleans as param text, numbers as floats.
+def _bound(value: Any) -> Any:
+    """The value to bind: booleans as param text, numbers as floats.
 
     Floats keep PostgreSQL from binding ``1`` as INTEGER (and then ``0.5`` in the same IN list as
-    0, or ``2**40`` as out of range) against the double-precision columns; counts stay ints.
+    0, or ``2**40`` as out of range); integer columns compare with doubles exactly.
     """
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int) and not is_count:
+    if isinstance(value, int):
         return float(value)
     return value
 

@@ -102,6 +102,7 @@ def record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
         duplicate = taken if taken is not None else next(i for i in ids if ids.count(i) > 1)
         raise ConflictError(f"run {duplicate} already exists", kind="run", id=duplicate)
     trial_ids = _ensure_trials(connection, runs)
+    shares_trials = len(trial_ids) < len(runs)  # then two rows may hit one trial's key
     connection.execute(t.run.insert(), [run.row | {"experiment_id": run.experiment_id} for run in runs])
     connection.execute(
         t.trial_component.insert(),
@@ -114,6 +115,7 @@ def record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
             for run in runs
         ],
         is_new=True,
+        may_repeat=shares_trials,
     )
     new_series(
         connection,
@@ -122,6 +124,7 @@ def record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
             for run in runs
             if run.batch.points
         ],
+        may_repeat=shares_trials,
     )
     _link_datasets(connection, [(run.row["id"], run.batch) for run in runs])
     refresh_trials(connection, set(trial_ids.values()))
@@ -170,7 +173,9 @@ def write_batch(
     connection: Connection, *, run_id: UUID, experiment_id: int, trial_ids: Sequence[int], batch: Batch
 ) -> None:
     """Add params, tags, metric points and datasets to an existing run, and to its trials' copies."""
-    _write_params_and_tags(connection, [(run_id, experiment_id, trial_ids, batch)], is_new=False)
+    _write_params_and_tags(
+        connection, [(run_id, experiment_id, trial_ids, batch)], is_new=False, may_repeat=False
+    )
     if batch.points:
         write_points(
             connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, points=batch.points
@@ -277,6 +282,7 @@ def _write_params_and_tags(
     batches: Sequence[tuple[UUID, int, Sequence[int], Batch]],
     *,
     is_new: bool,
+    may_repeat: bool,
 ) -> None:
     """Write runs' params and tags and their trials' copies, set-wise; a new run's rows cannot clash.
 
@@ -304,16 +310,33 @@ def _write_params_and_tags(
         _insert(connection, t.run_param, run_params)
         _insert(connection, t.run_tag, run_tags)
     else:
-        upsert(connection, t.run_param, run_params, conflict=("run_id", "key"), update=param_columns)
-        upsert(connection, t.run_tag, run_tags, conflict=("run_id", "key"), update=("value",))
+        upsert(
+            connection,
+            t.run_param,
+            run_params,
+            conflict=("run_id", "key"),
+            update=param_columns,
+            may_repeat=False,
+        )
+        upsert(
+            connection, t.run_tag, run_tags, conflict=("run_id", "key"), update=("value",), may_repeat=False
+        )
     upsert(
         connection,
         t.trial_param,
         trial_params,
         conflict=("trial_id", "key"),
         update=(*param_columns, "run_id"),
+        may_repeat=may_repeat,
     )
-    upsert(connection, t.trial_tag, trial_tags, conflict=("trial_id", "key"), update=("value", "run_id"))
+    upsert(
+        connection,
+        t.trial_tag,
+        trial_tags,
+        conflict=("trial_id", "key"),
+        update=("value", "run_id"),
+        may_repeat=may_repeat,
+    )
 
 
 def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from uuid import UUID
 from mltrail.config import Settings, resolve_settings
 from mltrail.core.entities import CodeInfo, EnvironmentInfo, Experiment, MetricHistory, Run, RunKind, Trial
 from mltrail.core.errors import StoreError, ValidationError
+from mltrail.core.ids import new_run_id
 from mltrail.core.page import Page
 from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_kind, validate_name, validate_tags
@@ -141,7 +141,7 @@ def start_run(
     """
     context = _current()
     settings = context.settings
-    identifier = _as_uuid(run_id) if run_id is not None else uuid.uuid4()
+    identifier = _as_uuid(run_id) if run_id is not None else new_run_id()
     run_kind = validate_kind(kind)
     run_name = (
         validate_name("run name", name) if name is not None else f"{run_kind.value}-{str(identifier)[:8]}"
