@@ -1,12 +1,13 @@
-"""The few statements that differ between SQLite and PostgreSQL: upserts, built once and reused."""
+"""The statements that differ between SQLite and PostgreSQL: upserts and bulk inserts, built once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table, Uuid
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -50,3 +51,49 @@ def upsert(
             last = {tuple(row[name] for name in conflict): row for row in rows}
             rows = list(last.values()) if len(last) < len(rows) else rows
         connection.execute(statement, list(rows))
+
+
+@cache
+def _bulk_insert_plan(dialect: Any, table: Table, columns: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """Return the driver SQL inserting ``columns`` into ``table``, and a converter per column."""
+    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    table_name = dialect.identifier_preparer.format_table(table)
+    converters: list[Any] = []
+    for name in columns:
+        kind = table.c[name].type
+        if isinstance(kind, Uuid):
+            converters.append((lambda v: v if v is None else v.hex) if dialect.name == "sqlite" else None)
+        elif isinstance(kind, JSON):
+            converters.append(lambda v: v if v is None else json.dumps(v))
+        else:
+            converters.append(None)
+    if dialect.name == "postgresql":
+        return f"COPY {table_name} ({names}) FROM STDIN", converters
+    return f"INSERT INTO {table_name} ({names}) VALUES ({', '.join('?' * len(columns))})", converters
+
+
+def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new rows on the driver's cursor: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+
+    For the set-wise recording of new runs, where SQLAlchemy's per-row parameter handling costs
+    more than the database. Values are bound (or streamed by ``COPY``), never put in the SQL text.
+    All rows must have the same keys.
+    """
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    sql, converters = _bulk_insert_plan(connection.dialect, table, columns)
+    plan = list(zip(columns, converters, strict=True))
+    values = [
+        tuple(row[name] if convert is None else convert(row[name]) for name, convert in plan) for row in rows
+    ]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(sql) as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, values)
+    finally:
+        cursor.close()

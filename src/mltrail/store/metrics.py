@@ -18,7 +18,7 @@ from mltrail.core.entities import MetricHistory
 from mltrail.core.errors import NotFoundError
 from mltrail.store import tables as t
 from mltrail.store.chunks import pack, unpack_into
-from mltrail.store.dialect import upsert
+from mltrail.store.dialect import bulk_insert, upsert
 
 SUMMARY_COLUMNS = ("last", "min", "max", "avg", "count", "nonfinite_count", "last_step", "last_timestamp")
 
@@ -100,7 +100,7 @@ def new_series(
         for run_id, experiment_id, _, batches in summarised
         for key, batch in batches.items()
     ]
-    connection.execute(t.metric_summary.insert(), values)
+    bulk_insert(connection, t.metric_summary, values)
     m = t.metric_summary.c
     ids = {
         (run_id, key): series_id
@@ -180,8 +180,7 @@ def _write_series(
                 | {name: summary[name] for name in SUMMARY_COLUMNS}
                 for trial_id in trial_ids
             )
-    if chunks:
-        connection.execute(t.metric_chunk.insert(), chunks)
+    bulk_insert(connection, t.metric_chunk, chunks)
     upsert(
         connection,
         t.trial_metric,

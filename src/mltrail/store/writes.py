@@ -22,7 +22,7 @@ from mltrail.core.entities import DatasetRef, RunStatus
 from mltrail.core.errors import ConflictError, NotFoundError
 from mltrail.core.params import EncodedParam
 from mltrail.store import tables as t
-from mltrail.store.dialect import upsert
+from mltrail.store.dialect import bulk_insert, upsert
 from mltrail.store.metrics import SUMMARY_COLUMNS, Point, new_series, write_points
 
 
@@ -103,9 +103,10 @@ def record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
         raise ConflictError(f"run {duplicate} already exists", kind="run", id=duplicate)
     trial_ids = _ensure_trials(connection, runs)
     shares_trials = len(trial_ids) < len(runs)  # then two rows may hit one trial's key
-    connection.execute(t.run.insert(), [run.row | {"experiment_id": run.experiment_id} for run in runs])
-    connection.execute(
-        t.trial_component.insert(),
+    bulk_insert(connection, t.run, [run.row | {"experiment_id": run.experiment_id} for run in runs])
+    bulk_insert(
+        connection,
+        t.trial_component,
         [{"trial_id": trial_ids[run.experiment_id, run.trial], "run_id": run.row["id"]} for run in runs],
     )
     _write_params_and_tags(
@@ -307,8 +308,8 @@ def _write_params_and_tags(
             trial_tags += [row | {"trial_id": trial_id} for trial_id in trial_ids]
     param_columns = ("experiment_id", "value_type", "num_value", "text_value")
     if is_new:
-        _insert(connection, t.run_param, run_params)
-        _insert(connection, t.run_tag, run_tags)
+        bulk_insert(connection, t.run_param, run_params)
+        bulk_insert(connection, t.run_tag, run_tags)
     else:
         upsert(
             connection,
@@ -337,11 +338,6 @@ def _write_params_and_tags(
         update=("value", "run_id"),
         may_repeat=may_repeat,
     )
-
-
-def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(table.insert(), rows)
 
 
 def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]) -> None:
