@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-backends", default="sqlite", help="MLflow backends: sqlite,postgres")
     parser.add_argument("--peer-sdk-n", type=int, default=1000, help="trials MLflow's B4 records")
     parser.add_argument("--json", type=Path, default=WORK / "results.json", help="where to write all results")
+    parser.add_argument(
+        "--peer-from",
+        type=Path,
+        help="reuse MLflow's results from an earlier results file instead of running it",
+    )
     args = parser.parse_args(argv)
 
     console = Console(stderr=True)
@@ -77,15 +82,21 @@ def main(argv: list[str] | None = None) -> int:
                 progress=lambda text, b=backend: console.log(f"[bold]mltrail {b}[/bold] {text}"),
             )
             console.log(f"mltrail {backend} done in {time.perf_counter() - started:.0f} s")
+        earlier = json.loads(args.peer_from.read_text())["runs"] if args.peer_from else {}
         for backend in peer_backends:
-            results["runs"][f"mlflow-{backend}"] = _run_mlflow(args, backend, server, scratch, console)
+            key = f"mlflow-{backend}"
+            if key in earlier:
+                console.log(f"MLflow {backend}: reusing the results in {args.peer_from}")
+                results["runs"][key] = earlier[key]
+            else:
+                results["runs"][key] = _run_mlflow(args, backend, server, scratch, console)
     finally:
         if server is not None:
             server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    Console().print(_table(results, backends, peer_backends))
+    Console(width=None if sys.stdout.isatty() else 160).print(_table(results, backends, peer_backends))
     console.log(f"results written to {args.json}")
     return 0
 
@@ -135,18 +146,18 @@ def _run_mlflow(
 
 
 def _figure(result: dict[str, Any] | None, kind: str) -> float | None:
-    if not result or result.get("status", "ok") != "ok":
+    if not result or result.get("status", "ok") not in ("ok", "timeout"):
         return None
     if kind == "rate":
-        value = (
-            result.get("per_s")
-            or result.get("rate_per_s")
-            or result.get("trials_per_s")
-            or result.get("points_per_s")
-        )
+        value = result.get("per_s", result.get("rate"))
     else:
         value = result.get("median_ms")
     return float(value) if value is not None else None
+
+
+def _timed_out(runs: dict[str, Any], backend: str, bench_id: str) -> bool:
+    result = runs.get(f"mlflow-{backend}", {}).get("benchmarks", {}).get(bench_id, {})
+    return bool(result.get("status") == "timeout")
 
 
 def _format(value: float | None, kind: str) -> str:
@@ -181,7 +192,10 @@ def _table(results: dict[str, Any], backends: list[str], peer_backends: list[str
             value = ours[b]
             met = value is not None and (value >= target if kind == "rate" else value <= target)
             cells.append(f"[{'green' if met else 'red'}]{_format(value, kind)}[/]")
-        cells += [_format(peer[b], kind) for b in peer_backends]
+        cells += [
+            _format(peer[b], kind) + (" (hit the time cap)" if _timed_out(runs, b, bench_id) else "")
+            for b in peer_backends
+        ]
         for b in peer_backends:
             if b in backends:
                 mine, theirs = ours[b], peer[b]
