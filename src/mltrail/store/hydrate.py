@@ -27,6 +27,7 @@ from mltrail.core.entities import (
 )
 from mltrail.core.params import decode_param
 from mltrail.store import tables as t
+from mltrail.store._gc import paused_gc
 
 _NAN = float("nan")
 
@@ -72,6 +73,11 @@ def trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
     """Return the trials with these ids, in the order given."""
     if not ids:
         return []
+    with paused_gc():
+        return _trials(connection, ids)
+
+
+def _trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
     tr, e, tc = t.trial.c, t.experiment.c, t.trial_component.c
     bound = _bound_ids(connection, ids)
     rows = {
@@ -120,6 +126,11 @@ def runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
     """Return the runs with these ids, in the order given."""
     if not ids:
         return []
+    with paused_gc():
+        return _runs(connection, ids)
+
+
+def _runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
     r, e, tc, tr = t.run.c, t.experiment.c, t.trial_component.c, t.trial.c
     rows = {
         row.id: row

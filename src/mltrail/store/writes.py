@@ -22,6 +22,7 @@ from mltrail.core.entities import DatasetRef, RunStatus
 from mltrail.core.errors import ConflictError, NotFoundError
 from mltrail.core.params import EncodedParam
 from mltrail.store import tables as t
+from mltrail.store._gc import paused_gc
 from mltrail.store.dialect import bulk_insert, upsert
 from mltrail.store.metrics import SUMMARY_COLUMNS, Point, new_series, write_points
 
@@ -96,6 +97,11 @@ def record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
     Raises:
         ConflictError: If a run id is already recorded (nothing is written).
     """
+    with paused_gc():
+        _record_runs(connection, runs)
+
+
+def _record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
     ids = [run.row["id"] for run in runs]
     taken = connection.execute(_EXISTING_RUNS, {"ids": ids}).scalars().first()
     if taken is not None or len(set(ids)) != len(ids):
