@@ -43,6 +43,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
 )
 
 from mltrail.core.errors import ValidationError
@@ -101,52 +102,84 @@ def fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def encode_page_token(offset: int, digest: str) -> str:
-    """Return the opaque token for the page starting at ``offset``."""
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset, "search": digest}).encode()).decode()
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page starts: an offset, or (keyset paging) the sort values of the previous page's last item."""
+
+    offset: int = 0
+    after: tuple[Any, ...] | None = None
 
 
-def decode_page_token(token: str | None, digest: str) -> int:
-    """Return the offset a token points at (0 for no token).
+def encode_page_token(position: Position, digest: str) -> str:
+    """Return the opaque token for the page starting at ``position``."""
+    after = None if position.after is None else [str(v) if isinstance(v, UUID) else v for v in position.after]
+    data = {"offset": position.offset, "after": after, "search": digest}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
+def decode_page_token(token: str | None, digest: str) -> Position:
+    """Return the position a token points at (the start for no token).
 
     Raises:
         ValidationError: If the token is malformed or belongs to another search.
     """
     if not token:
-        return 0
+        return Position()
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset, search = data["offset"], data["search"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        offset, after, search = data["offset"], data.get("after"), data["search"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
         raise ValidationError(f"malformed page token {token!r}", field="page_token", value=token) from None
-    if search != digest or not isinstance(offset, int) or offset < 0:
+    if (
+        search != digest
+        or not isinstance(offset, int)
+        or offset < 0
+        or not isinstance(after, (list, type(None)))
+    ):
         raise ValidationError("page token belongs to a different search", field="page_token", value=token)
-    return offset
+    return Position(offset=offset, after=None if after is None else tuple(after))
 
 
 # -- running a search ------------------------------------------------------------------------------
 
 
+_KEYSET_ATTRIBUTES = {"start_time", "name", "status", "kind", "id"}
+"""Attributes that are never NULL, so pages can resume after the last item's values."""
+
+
 def find_ids(
-    connection: Connection, query: Query, *, experiment_ids: Sequence[int] | None, offset: int, limit: int
-) -> tuple[list[Any], bool]:
-    """Return the ids of one page of matches in order, and whether more follow."""
+    connection: Connection,
+    query: Query,
+    *,
+    experiment_ids: Sequence[int] | None,
+    position: Position,
+    limit: int,
+) -> tuple[list[Any], Position | None]:
+    """Return the ids of one page of matches in order, and where the next page starts (``None``: last page).
+
+    Sorting by non-null attributes in one direction (the default, newest first, is one) pages by
+    keyset: the next page starts after the last item's sort values, so each page costs the same
+    however deep it is. Other sorts page by offset.
+    """
     compiler = _Compiler(query.target, experiment_ids)
     keys = query.order_by or DEFAULT_ORDER
     first = keys[0].identifier
+    if _is_keyset(keys):
+        return _keyset_page(connection, compiler, query, keys, position, limit)
+    offset = position.offset
     if first.namespace not in _EAV:
         ids = list(
             connection.execute(compiler.select(query.filter, keys).offset(offset).limit(limit + 1)).scalars()
         )
-        return ids[:limit], len(ids) > limit
+        return ids[:limit], Position(offset + limit) if len(ids) > limit else None
 
     # Phase 1: items that have the first sort key, in index order.
     with_key = compiler.select(query.filter, keys, driving=True)
     ids = list(connection.execute(with_key.offset(offset).limit(limit + 1)).scalars())
     if len(ids) > limit:
-        return ids[:limit], True
+        return ids[:limit], Position(offset + limit)
     if _requires_key(query.filter, first):
-        return ids, False
+        return ids, None
     # Phase 2: items that lack it, after all of phase 1.
     if ids:
         phase1_total = offset + len(ids)
@@ -160,7 +193,43 @@ def find_ids(
         connection.execute(without_key.offset(max(0, offset - phase1_total)).limit(remaining)).scalars()
     )
     ids += more
-    return ids[:limit], len(ids) > limit
+    return ids[:limit], Position(offset + limit) if len(ids) > limit else None
+
+
+def _is_keyset(keys: Sequence[OrderKey]) -> bool:
+    return (
+        all(k.identifier.namespace == "attributes" and k.identifier.key in _KEYSET_ATTRIBUTES for k in keys)
+        and len({k.descending for k in keys}) == 1
+    )
+
+
+def _keyset_page(
+    connection: Connection,
+    compiler: _Compiler,
+    query: Query,
+    keys: Sequence[OrderKey],
+    position: Position,
+    limit: int,
+) -> tuple[list[Any], Position | None]:
+    columns = [compiler._attribute(k.identifier, field="order_by") for k in keys] + [compiler.entity.c.id]
+    statement = compiler.select(query.filter, keys).with_only_columns(compiler.entity.c.id, *columns)
+    if position.after is not None:
+        if len(position.after) != len(columns):
+            raise ValidationError("page token belongs to a different search", field="page_token", value=None)
+        after = list(position.after)
+        if compiler.target is RUNS:  # UUIDs travel as text in the token
+            after = [
+                UUID(v) if column is compiler.entity.c.id else v
+                for v, column in zip(after, columns, strict=True)
+            ]
+        row_values = tuple_(*columns)
+        bound = tuple_(*(literal(v, type_=column.type) for v, column in zip(after, columns, strict=True)))
+        statement = statement.where(row_values < bound if keys[0].descending else row_values > bound)
+    rows = connection.execute(statement.limit(limit + 1)).all()
+    ids = [row[0] for row in rows[:limit]]
+    if len(rows) <= limit:
+        return ids, None
+    return ids, Position(offset=position.offset + limit, after=tuple(rows[limit - 1][1:]))
 
 
 def _requires_key(expression: Expr | None, identifier: Identifier) -> bool:

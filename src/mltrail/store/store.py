@@ -529,14 +529,14 @@ class Store:
         names = [experiment] if isinstance(experiment, str) else list(experiment or [])
         query = search.Query(target=target, filter=expression, order_by=keys)
         fingerprint = search.fingerprint(target, names, filter_text, keys)
-        offset = search.decode_page_token(page_token, fingerprint)
+        position = search.decode_page_token(page_token, fingerprint)
 
         def read(connection: Connection) -> Page[Item]:
             experiment_ids = [self._experiment_id(connection, name) for name in names] or None
-            ids, has_more = search.find_ids(
-                connection, query, experiment_ids=experiment_ids, offset=offset, limit=max_results
+            ids, following = search.find_ids(
+                connection, query, experiment_ids=experiment_ids, position=position, limit=max_results
             )
-            token = search.encode_page_token(offset + len(ids), fingerprint) if has_more else None
+            token = None if following is None else search.encode_page_token(following, fingerprint)
             return Page(load(connection, ids), next_page_token=token)
 
         return self._read(read)
