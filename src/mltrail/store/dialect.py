@@ -14,14 +14,14 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 
-def insert_for(connection: Connection, table: Table) -> PgInsert | SqliteInsert:
-    """Return an INSERT for ``table`` that supports ``ON CONFLICT`` on the connection's backend."""
-    return pg_insert(table) if connection.dialect.name == "postgresql" else sqlite_insert(table)
+def insert_for(dialect: str, table: Table) -> PgInsert | SqliteInsert:
+    """Return an INSERT for ``table`` that supports ``ON CONFLICT`` on the backend named ``dialect``."""
+    return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
 
 
 @cache
 def _upsert_statement(dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
-    statement = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    statement = insert_for(dialect, table)
     if update:
         return statement.on_conflict_do_update(
             index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}

@@ -11,14 +11,12 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import Connection, and_, case, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mltrail.core.entities import MetricHistory
 from mltrail.core.errors import NotFoundError
 from mltrail.store import tables as t
 from mltrail.store.chunks import pack, unpack_into
-from mltrail.store.dialect import bulk_insert, upsert
+from mltrail.store.dialect import bulk_insert, insert_for, upsert
 
 SUMMARY_COLUMNS = ("last", "min", "max", "avg", "count", "nonfinite_count", "last_step", "last_timestamp")
 
@@ -194,7 +192,7 @@ def _write_series(
 @cache
 def _summary_upsert(dialect: str) -> Any:
     """Return the upsert that folds one batch's aggregates into a series summary (built once)."""
-    statement = pg_insert(t.metric_summary) if dialect == "postgresql" else sqlite_insert(t.metric_summary)
+    statement = insert_for(dialect, t.metric_summary)
     old, new = t.metric_summary.c, statement.excluded
     is_newer = or_(
         new.last_step > old.last_step,

@@ -41,7 +41,7 @@ from mltrail.core.validation import (
 )
 from mltrail.store import hydrate, migrate, search, writes
 from mltrail.store import tables as t
-from mltrail.store.dialect import insert_for, upsert
+from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
 from mltrail.store.metrics import Point, read_history
 
@@ -217,10 +217,14 @@ class Store:
     def _ensure_experiment(self, connection: Connection, name: str) -> int:
         experiment_id = self._find_experiment_id(connection, name)
         if experiment_id is None:
-            statement = insert_for(connection, t.experiment).values(
-                name=name, description=None, tags={}, is_archived=False, created_at=_now_ms()
-            )
-            connection.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+            row: dict[str, object] = {
+                "name": name,
+                "description": None,
+                "tags": {},
+                "is_archived": False,
+                "created_at": _now_ms(),
+            }
+            upsert(connection, t.experiment, [row], conflict=("name",), may_repeat=False)
             experiment_id = self._experiment_id(connection, name)
         return experiment_id
 

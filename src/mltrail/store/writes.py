@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mltrail.core.entities import DatasetRef, RunStatus
 from mltrail.core.errors import ConflictError, NotFoundError
@@ -80,12 +77,6 @@ _UPDATE_TRIAL = (
 )
 _EXISTING_RUNS = select(_r.id).where(_r.id.in_(bindparam("ids", expanding=True)))
 _STATUS_PRECEDENCE = (RunStatus.IN_PROGRESS, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.COMPLETED)
-
-
-@cache
-def _insert_ignore(dialect: str, table: Any, conflict: tuple[str, ...]) -> Any:
-    statement = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-    return statement.on_conflict_do_nothing(index_elements=list(conflict))
 
 
 # -- new runs, set-wise ------------------------------------------------------------------------------
@@ -152,7 +143,7 @@ def _ensure_trials(connection: Connection, runs: Sequence[NewRun]) -> dict[tuple
         }
         for (experiment_id, name), start in starts.items()
     ]
-    connection.execute(_insert_ignore(connection.dialect.name, t.trial, ("experiment_id", "name")), rows)
+    upsert(connection, t.trial, rows, conflict=("experiment_id", "name"), may_repeat=False)
     found = connection.execute(
         select(_tr.experiment_id, _tr.name, _tr.id).where(
             _tr.experiment_id.in_({e for e, _ in starts}), _tr.name.in_({n for _, n in starts})
@@ -209,16 +200,13 @@ def finish_run(
 
 def ensure_trial(connection: Connection, *, experiment_id: int, name: str, start_time: int) -> int:
     """Return the id of a trial, creating it when missing."""
-    statement = _insert_ignore(connection.dialect.name, t.trial, ("experiment_id", "name"))
-    connection.execute(
-        statement,
-        {
-            "experiment_id": experiment_id,
-            "name": name,
-            "status": RunStatus.IN_PROGRESS.value,
-            "start_time": start_time,
-        },
-    )
+    row = {
+        "experiment_id": experiment_id,
+        "name": name,
+        "status": RunStatus.IN_PROGRESS.value,
+        "start_time": start_time,
+    }
+    upsert(connection, t.trial, [row], conflict=("experiment_id", "name"), may_repeat=False)
     return int(
         connection.execute(
             select(_tr.id).where(_tr.experiment_id == experiment_id, _tr.name == name)
@@ -357,10 +345,8 @@ def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]
     if not links:
         return
     names = {(ref.namespace, ref.name): ref.uri for _, ref, _ in links}
-    connection.execute(
-        _insert_ignore(connection.dialect.name, t.dataset, ("namespace", "name")),
-        [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in names.items()],
-    )
+    datasets = [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in names.items()]
+    upsert(connection, t.dataset, datasets, conflict=("namespace", "name"), may_repeat=False)
     d = t.dataset.c
     found = connection.execute(
         select(d.namespace, d.name, d.id).where(
