@@ -66,3 +66,31 @@ def _open_store(settings: Settings) -> Store:
 
 pass_state = click.make_pass_decorator(CliState, ensure=True)
 """Decorator that passes the :class:`CliState` of the invocation as a command's first argument."""
+
+
+def search_and_render(
+    state: CliState,
+    noun: str,
+    experiment: str,
+    *,
+    filter_text: str | None,
+    order_by: tuple[str, ...],
+    limit: int,
+    page_token: str | None,
+    fmt: str,
+    columns: tuple[str, ...],
+) -> None:
+    """Run ``trials search`` or ``runs search`` (``noun``) and print the page."""
+    from mltrail.cli import output
+    from mltrail.cli._options import split_columns
+
+    with state.open_store() as store:
+        search = store.search_trials if noun == "trials" else store.search_runs
+        page = search(
+            experiment=experiment,
+            filter=filter_text,
+            order_by=list(order_by) or None,
+            max_results=limit,
+            page_token=page_token,
+        )
+    output.render_page(page, fmt=fmt, columns=split_columns(columns), noun=noun)

@@ -6,8 +6,8 @@ from uuid import UUID
 
 import click
 
-from mltrail.cli._context import CliState, pass_state
-from mltrail.cli._options import format_option, search_options, split_columns
+from mltrail.cli._context import CliState, pass_state, search_and_render
+from mltrail.cli._options import format_option, search_options
 
 
 @click.group()
@@ -49,14 +49,14 @@ def search(
 
     See docs/search.md for the filter language, e.g. --filter "kind = 'training'".
     """
-    from mltrail.cli import output
-
-    with state.open_store() as store:
-        page = store.search_runs(
-            experiment=experiment,
-            filter=filter_text,
-            order_by=list(order_by) or None,
-            max_results=limit,
-            page_token=page_token,
-        )
-    output.render_page(page, fmt=fmt, columns=split_columns(columns), noun="runs")
+    search_and_render(
+        state,
+        "runs",
+        experiment,
+        filter_text=filter_text,
+        order_by=order_by,
+        limit=limit,
+        page_token=page_token,
+        fmt=fmt,
+        columns=columns,
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from mltrail.cli._context import CliState, pass_state
-from mltrail.cli._options import search_options, split_columns
+from mltrail.cli._context import CliState, pass_state, search_and_render
+from mltrail.cli._options import search_options
 
 
 @click.group()
@@ -32,14 +32,14 @@ def search(
     A trial shows the params, metrics and tags of its runs. See docs/search.md for the filter
     language, e.g. --filter "metrics.val_auc > 0.9" --order-by "metrics.val_auc DESC".
     """
-    from mltrail.cli import output
-
-    with state.open_store() as store:
-        page = store.search_trials(
-            experiment=experiment,
-            filter=filter_text,
-            order_by=list(order_by) or None,
-            max_results=limit,
-            page_token=page_token,
-        )
-    output.render_page(page, fmt=fmt, columns=split_columns(columns), noun="trials")
+    search_and_render(
+        state,
+        "trials",
+        experiment,
+        filter_text=filter_text,
+        order_by=order_by,
+        limit=limit,
+        page_token=page_token,
+        fmt=fmt,
+        columns=columns,
+    )
