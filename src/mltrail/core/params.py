@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,15 +82,19 @@ def encode_params(params: Mapping[str, Any] | None) -> list[tuple[str, EncodedPa
     return [(validate_key("params", key), encode_param(key, value)) for key, value in (params or {}).items()]
 
 
+PARAM_DECODERS: Mapping[str, Callable[[str], ParamValue]] = {
+    "bool": "true".__eq__,
+    "int": int,
+    "float": float,
+    "str": str,
+    "json": json.loads,
+}
+"""The function that turns a stored ``text_value`` back into its value, by ``value_type``.
+
+Exposed so that readers building thousands of values can look the function up themselves.
+"""
+
+
 def decode_param(value_type: str, text_value: str) -> ParamValue:
     """Return the Python value an :class:`EncodedParam` stands for."""
-    if value_type == "bool":
-        return text_value == "true"
-    if value_type == "int":
-        return int(text_value)
-    if value_type == "float":
-        return float(text_value)
-    if value_type == "json":
-        decoded: ParamValue = json.loads(text_value)
-        return decoded
-    return text_value
+    return PARAM_DECODERS[value_type](text_value)

@@ -25,7 +25,7 @@ from mltrail.core.entities import (
     RunStatus,
     Trial,
 )
-from mltrail.core.params import decode_param
+from mltrail.core.params import PARAM_DECODERS
 from mltrail.store import tables as t
 from mltrail.store._gc import paused_gc
 
@@ -78,20 +78,13 @@ def trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
 
 
 def _trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
-    tr, e, tc = t.trial.c, t.experiment.c, t.trial_component.c
     rows: dict[int, Any] = {}
     run_ids: dict[int, list[UUID]] = defaultdict(list)
-    for record in connection.execute(  # each trial with its runs, in one round trip
-        select(tr.id, tr.name, e.name, tr.status, tr.start_time, tr.end_time, tc.run_id)
-        .join(t.experiment, e.id == tr.experiment_id)
-        .outerjoin(t.trial_component, tc.trial_id == tr.id)
-        .where(_among(connection, tr.id, ids))
-        .order_by(tr.id, tc.run_id),
-        _bound_ids(connection, ids),
-    ).all():
+    for record in _fetch(connection, _trial_sql(connection.dialect.name, connection.dialect), ids):
         rows[record[0]] = record
-        if record[6] is not None:
-            run_ids[record[0]].append(record[6])
+        run_id = record[6]
+        if run_id is not None:
+            run_ids[record[0]].append(run_id if isinstance(run_id, UUID) else UUID(run_id))
     params = _params(connection, t.trial_param, t.trial_param.c.trial_id, ids)
     metrics = _metrics(connection, t.trial_metric, t.trial_metric.c.trial_id, ids)
     tags = _tags(connection, t.trial_tag, t.trial_tag.c.trial_id, ids)
@@ -144,7 +137,7 @@ def _runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
                 r.artifact_uri,
             )
             .join(t.experiment, e.id == r.experiment_id)
-            .where(_among(connection, r.id, ids)),
+            .where(_among(connection.dialect.name, r.id, uuid_ids=True)),
             _bound_ids(connection, ids),
         )
     }
@@ -152,7 +145,7 @@ def _runs(connection: Connection, ids: Sequence[UUID]) -> list[Run]:
     for run_id, name in connection.execute(
         select(tc.run_id, tr.name)
         .join(t.trial, tr.id == tc.trial_id)
-        .where(_among(connection, tc.run_id, ids))
+        .where(_among(connection.dialect.name, tc.run_id, uuid_ids=True))
         .order_by(tr.name),
         _bound_ids(connection, ids),
     ).all():
@@ -202,43 +195,52 @@ def _run(
 def _params(
     connection: Connection, table: Any, owner: Any, ids: Sequence[Any]
 ) -> dict[Any, dict[str, ParamValue]]:
-    found: dict[Any, dict[str, ParamValue]] = defaultdict(dict)
+    found: dict[Any, dict[str, ParamValue]] = {}
+    decoders = PARAM_DECODERS
+    current, bag = None, {}
     for owner_id, key, value_type, text in _bag(
         connection, table.name, owner.name, ("value_type", "text_value"), ids
     ):
-        found[owner_id][key] = decode_param(value_type, text)
+        if owner_id != current:  # rows come grouped by owner: one dict lookup per owner, not per row
+            current, bag = owner_id, found.setdefault(owner_id, {})
+        bag[key] = decoders[value_type](text)
     return found
 
 
 def _metrics(
     connection: Connection, table: Any, owner: Any, ids: Sequence[Any]
 ) -> dict[Any, dict[str, MetricSummary]]:
-    found: dict[Any, dict[str, MetricSummary]] = defaultdict(dict)
+    found: dict[Any, dict[str, MetricSummary]] = {}
     columns = ("last", "min", "max", "avg", "count", "nonfinite_count", "last_step", "last_timestamp")
+    current, bag = None, {}
     for owner_id, key, last, low, high, avg, count, nonfinite, step, ts in _bag(
         connection, table.name, owner.name, columns, ids
     ):
-        found[owner_id][key] = MetricSummary(  # positional: a page builds 5,000 of these
+        if owner_id != current:
+            current, bag = owner_id, found.setdefault(owner_id, {})
+        bag[key] = MetricSummary(  # positional: a page builds 5,000 of these
             key, _NAN if last is None else last, low, high, avg, count, step, to_datetime(ts), nonfinite
         )
     return found
 
 
 def _tags(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) -> dict[Any, dict[str, str]]:
-    found: dict[Any, dict[str, str]] = defaultdict(dict)
+    found: dict[Any, dict[str, str]] = {}
+    current, bag = None, {}
     for owner_id, key, value in _bag(connection, table.name, owner.name, ("value",), ids):
-        found[owner_id][key] = value
+        if owner_id != current:
+            current, bag = owner_id, found.setdefault(owner_id, {})
+        bag[key] = value
     return found
 
 
-def _among(connection: Connection, column: Any, ids: Sequence[Any]) -> Any:
+def _among(dialect_name: str, column: Any, *, uuid_ids: bool) -> Any:
     """``column IN ids`` with the ids bound as one parameter: an array on PostgreSQL, JSON on SQLite.
 
     A list of 1,000 separate parameters costs more to render, bind and plan than the query itself.
     """
-    if connection.dialect.name == "postgresql":
-        element = Uuid() if ids and isinstance(ids[0], UUID) else BigInteger()
-        return column == any_(bindparam("ids", type_=ARRAY(element)))
+    if dialect_name == "postgresql":
+        return column == any_(bindparam("ids", type_=ARRAY(Uuid() if uuid_ids else BigInteger())))
     listed = func.json_each(bindparam("ids")).table_valued("value")
     return column.in_(select(listed.c.value))
 
@@ -247,34 +249,58 @@ def _bound_ids(connection: Connection, ids: Sequence[Any]) -> dict[str, Any]:
     """The ``ids`` parameter :func:`_among` expects."""
     if connection.dialect.name == "postgresql":
         return {"ids": list(ids)}
-    return {"ids": json.dumps([i.hex if isinstance(i, UUID) else i for i in ids])}
+    return {"ids": json.dumps([i.hex for i in ids] if ids and isinstance(ids[0], UUID) else list(ids))}
 
 
 def _bag(
     connection: Connection, table: str, owner: str, columns: tuple[str, ...], ids: Sequence[Any]
 ) -> list[tuple[Any, ...]]:
-    """Return ``(owner, key, *columns)`` rows of a per-owner table for ``ids``, ordered by owner and key.
+    """Return ``(owner, key, *columns)`` rows of a per-owner table for ``ids``, each owner's in key order.
 
-    Pages of 1,000 trials read 10,000s of these rows, so the statement (built once per backend
-    with SQLAlchemy, the ids bound as one array or JSON parameter) runs on the driver's cursor,
-    skipping SQLAlchemy's per-row result handling. Run ids come back as the ``UUID`` objects given.
+    Run ids come back as the ``UUID`` objects given.
     """
     dialect = connection.dialect
-    sql = _bag_sql(dialect.name, table, owner, columns, dialect)
-    is_uuid = bool(ids) and isinstance(ids[0], UUID)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if dialect.name == "postgresql":
-            cursor.execute(sql, {"ids": list(ids)})
-            return list(cursor.fetchall())
-        cursor.execute(sql, (json.dumps([i.hex for i in ids] if is_uuid else list(ids)),))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if is_uuid:
+    rows = _fetch(connection, _bag_sql(dialect.name, table, owner, columns, dialect), ids)
+    if rows and ids and isinstance(ids[0], UUID) and not isinstance(rows[0][0], UUID):
         by_hex = {i.hex: i for i in ids}
         return [(by_hex[row[0]], *row[1:]) for row in rows]
-    return list(rows)
+    return rows
+
+
+def _fetch(connection: Connection, sql: str, ids: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run a compiled statement whose one parameter, ``ids``, is bound as :func:`_among` expects.
+
+    Pages of 1,000 trials read 10,000s of rows, so the statement (compiled once per backend by
+    SQLAlchemy) runs on the driver's cursor, skipping SQLAlchemy's per-row result handling.
+    """
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        # Binary results: psycopg parses text floats six times slower than it reads binary ones.
+        # The ids go as one array literal, which the statement casts, instead of being dumped one
+        # by one in Python.
+        with driver.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+            cursor.execute(sql, {"ids": "{" + ",".join(map(str, ids)) + "}"})
+            return list(cursor.fetchall())
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, (_bound_ids(connection, ids)["ids"],))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+@cache
+def _trial_sql(dialect_name: str, dialect: Any) -> str:
+    """Each trial with its experiment's name and its runs, one row per run."""
+    tr, e, tc = t.trial.c, t.experiment.c, t.trial_component.c
+    statement = (
+        select(tr.id, tr.name, e.name, tr.status, tr.start_time, tr.end_time, tc.run_id)
+        .join(t.experiment, e.id == tr.experiment_id)
+        .outerjoin(t.trial_component, tc.trial_id == tr.id)
+        .where(_among(dialect_name, tr.id, uuid_ids=False))
+        .order_by(tr.id, tc.run_id)
+    )
+    return str(statement.compile(dialect=dialect))
 
 
 @cache
@@ -290,8 +316,15 @@ def _bag_sql(dialect_name: str, table: str, owner: str, columns: tuple[str, ...]
             .table_valued("id")
             .render_derived(name="given")
         )
-        rows = select(*wanted).where(c[owner] == given.c.id).offset(literal_column("0")).lateral("bag")
-        statement = select(*rows.c).select_from(given.join(rows, true())).order_by(rows.c[owner], rows.c.key)
+        # Each lookup reads its rows in key order off the index, so the result needs no sort.
+        rows = (
+            select(*wanted)
+            .where(c[owner] == given.c.id)
+            .order_by(c.key)
+            .offset(literal_column("0"))
+            .lateral("bag")
+        )
+        statement = select(*rows.c).select_from(given.join(rows, true()))
     else:
         listed = func.json_each(bindparam("ids")).table_valued("value")
         statement = select(*wanted).where(c[owner].in_(select(listed.c.value))).order_by(c[owner], c.key)
