@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, Uuid
@@ -37,6 +39,7 @@ def upsert(
     conflict: Sequence[str],
     update: Sequence[str] = (),
     may_repeat: bool = True,
+    new_owners: AbstractSet[Any] = frozenset(),
 ) -> None:
     """Insert ``rows``; on a clash on ``conflict`` columns, overwrite ``update`` columns (or keep the row).
 
@@ -44,13 +47,36 @@ def upsert(
     the round trip. All rows must have the same keys. When several rows share a conflict key, the
     last one wins (PostgreSQL refuses to touch one row twice in one statement); callers that know
     their rows' keys are distinct pass ``may_repeat=False`` to skip that check.
+
+    Rows whose first ``conflict`` column is in ``new_owners`` (owners this transaction created,
+    so no stored row can clash with theirs) skip the conflict check: they are bulk inserted.
     """
-    if rows:
-        statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), tuple(update))
-        if may_repeat:
-            last = {tuple(row[name] for name in conflict): row for row in rows}
-            rows = list(last.values()) if len(last) < len(rows) else rows
-        connection.execute(statement, list(rows))
+    if not rows:
+        return
+    if may_repeat:
+        last = {tuple(row[name] for name in conflict): row for row in rows}
+        rows = list(last.values()) if len(last) < len(rows) else rows
+    if new_owners:
+        owner = conflict[0]
+        bulk_insert(connection, table, [row for row in rows if row[owner] in new_owners])
+        rows = [row for row in rows if row[owner] not in new_owners]
+        if not rows:
+            return
+    statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), tuple(update))
+    connection.execute(statement, list(rows))
+
+
+def insert_missing(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *, conflict: Sequence[str]
+) -> list[Any]:
+    """Insert the ``rows`` whose ``conflict`` key is not stored yet; return the ids of those inserted.
+
+    Rows another writer inserted first are left alone and not returned.
+    """
+    if not rows:
+        return []
+    statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), ())
+    return list(connection.execute(statement.returning(table.c.id), list(rows)).scalars())
 
 
 @cache
@@ -83,10 +109,12 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, A
         return
     columns = tuple(rows[0])
     sql, converters = _bulk_insert_plan(connection.dialect, table, columns)
-    plan = list(zip(columns, converters, strict=True))
-    values = [
-        tuple(row[name] if convert is None else convert(row[name]) for name, convert in plan) for row in rows
-    ]
+    values: list[tuple[Any, ...]] = list(map(itemgetter(*columns), rows))
+    if len(columns) == 1:
+        values = [(value,) for value in values]
+    converting = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
+    if converting:
+        values = [_converted(row, converting) for row in values]
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if connection.dialect.name == "postgresql":
@@ -97,3 +125,11 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, A
             cursor.executemany(sql, values)
     finally:
         cursor.close()
+
+
+def _converted(row: tuple[Any, ...], converting: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    """Return ``row`` with the values at the given positions passed through their converters."""
+    values = list(row)
+    for i, convert in converting:
+        values[i] = convert(values[i])
+    return tuple(values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
@@ -81,11 +82,13 @@ def new_series(
     runs: Sequence[tuple[UUID, int, Sequence[int], Sequence[Point]]],
     *,
     may_repeat: bool = True,
+    new_trials: AbstractSet[int] = frozenset(),
 ) -> None:
     """Write the first points of new runs ``(run_id, experiment_id, trial_ids, points)``, set-wise.
 
     The runs have no series yet, so summaries are plain inserts: one statement for all of them.
-    ``may_repeat`` says whether two of the runs share a trial (and so may write one trial's key).
+    ``may_repeat`` says whether two of the runs share a trial (and so may write one trial's key);
+    ``new_trials`` are trials this transaction created, whose summaries are plain inserts too.
     """
     if not runs:
         return
@@ -118,6 +121,7 @@ def new_series(
             for run_id, experiment_id, trial_ids, batches in summarised
         ],
         may_repeat=may_repeat,
+        new_trials=new_trials,
     )
 
 
@@ -156,6 +160,7 @@ def _write_series(
     series: Sequence[tuple[UUID, int, Sequence[int], dict[str, _BatchSummary], list[dict[str, Any]]]],
     *,
     may_repeat: bool,
+    new_trials: AbstractSet[int] = frozenset(),
 ) -> None:
     """Append each batch as a chunk numbered after its summary's count, and copy summaries to trials."""
     chunks: list[dict[str, Any]] = []
@@ -186,6 +191,7 @@ def _write_series(
         conflict=("trial_id", "key"),
         update=(*SUMMARY_COLUMNS, "run_id"),
         may_repeat=may_repeat,
+        new_owners=new_trials,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -20,7 +21,7 @@ from mltrail.core.errors import ConflictError, NotFoundError
 from mltrail.core.params import EncodedParam
 from mltrail.store import tables as t
 from mltrail.store._gc import paused_gc
-from mltrail.store.dialect import bulk_insert, upsert
+from mltrail.store.dialect import bulk_insert, insert_missing, upsert
 from mltrail.store.metrics import SUMMARY_COLUMNS, Point, new_series, write_points
 
 
@@ -98,7 +99,7 @@ def _record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
     if taken is not None or len(set(ids)) != len(ids):
         duplicate = taken if taken is not None else next(i for i in ids if ids.count(i) > 1)
         raise ConflictError(f"run {duplicate} already exists", kind="run", id=duplicate)
-    trial_ids = _ensure_trials(connection, runs)
+    trial_ids, new_trials = _ensure_trials(connection, runs)
     shares_trials = len(trial_ids) < len(runs)  # then two rows may hit one trial's key
     bulk_insert(connection, t.run, [run.row | {"experiment_id": run.experiment_id} for run in runs])
     bulk_insert(
@@ -114,6 +115,7 @@ def _record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
         ],
         is_new=True,
         may_repeat=shares_trials,
+        new_trials=new_trials,
     )
     new_series(
         connection,
@@ -123,13 +125,16 @@ def _record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
             if run.batch.points
         ],
         may_repeat=shares_trials,
+        new_trials=new_trials,
     )
     _link_datasets(connection, [(run.row["id"], run.batch) for run in runs])
     refresh_trials(connection, set(trial_ids.values()))
 
 
-def _ensure_trials(connection: Connection, runs: Sequence[NewRun]) -> dict[tuple[int, str], int]:
-    """Create the runs' trials where missing; return their ids by ``(experiment_id, name)``."""
+def _ensure_trials(
+    connection: Connection, runs: Sequence[NewRun]
+) -> tuple[dict[tuple[int, str], int], set[int]]:
+    """Create the runs' missing trials; return their ids by ``(experiment_id, name)``, and the new ones."""
     starts: dict[tuple[int, str], int] = {}
     for run in runs:
         key = (run.experiment_id, run.trial)
@@ -143,13 +148,13 @@ def _ensure_trials(connection: Connection, runs: Sequence[NewRun]) -> dict[tuple
         }
         for (experiment_id, name), start in starts.items()
     ]
-    upsert(connection, t.trial, rows, conflict=("experiment_id", "name"), may_repeat=False)
+    created = set(insert_missing(connection, t.trial, rows, conflict=("experiment_id", "name")))
     found = connection.execute(
         select(_tr.experiment_id, _tr.name, _tr.id).where(
             _tr.experiment_id.in_({e for e, _ in starts}), _tr.name.in_({n for _, n in starts})
         )
     )
-    return {(e, n): trial_id for e, n, trial_id in found if (e, n) in starts}
+    return {(e, n): trial_id for e, n, trial_id in found if (e, n) in starts}, created
 
 
 # -- existing runs -----------------------------------------------------------------------------------
@@ -278,10 +283,12 @@ def _write_params_and_tags(
     *,
     is_new: bool,
     may_repeat: bool,
+    new_trials: AbstractSet[int] = frozenset(),
 ) -> None:
     """Write runs' params and tags and their trials' copies, set-wise; a new run's rows cannot clash.
 
-    ``batches`` holds ``(run_id, experiment_id, trial_ids, batch)``.
+    ``batches`` holds ``(run_id, experiment_id, trial_ids, batch)``; ``new_trials`` are trials
+    this transaction created, whose rows cannot clash either.
     """
     run_params, trial_params, run_tags, trial_tags = [], [], [], []
     for run_id, experiment_id, trial_ids, batch in batches:
@@ -323,6 +330,7 @@ def _write_params_and_tags(
         conflict=("trial_id", "key"),
         update=(*param_columns, "run_id"),
         may_repeat=may_repeat,
+        new_owners=new_trials,
     )
     upsert(
         connection,
@@ -331,6 +339,7 @@ def _write_params_and_tags(
         conflict=("trial_id", "key"),
         update=("value", "run_id"),
         may_repeat=may_repeat,
+        new_owners=new_trials,
     )
 
 

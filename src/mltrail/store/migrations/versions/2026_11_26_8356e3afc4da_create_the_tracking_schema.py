@@ -110,7 +110,6 @@ def upgrade() -> None:
         sa.Column("nonfinite_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("last_step", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("last_timestamp", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_metric_summary_run_id_run")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_summary")),
         sa.UniqueConstraint("run_id", "key", name=op.f("uq_metric_summary_run_id_key")),
     )
@@ -155,7 +154,6 @@ def upgrade() -> None:
         sa.Column("value_type", sa.String(length=8), nullable=False),
         sa.Column("num_value", sa.Float(), nullable=True),
         sa.Column("text_value", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_param_run_id_run")),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_run_param")),
         sqlite_with_rowid=False,
     )
@@ -172,7 +170,6 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=250), nullable=False),
         sa.Column("experiment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_tag_run_id_run")),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_run_tag")),
         sqlite_with_rowid=False,
     )
@@ -202,7 +199,6 @@ def upgrade() -> None:
         sa.Column("nonfinite_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("last_step", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("last_timestamp", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.ForeignKeyConstraint(["trial_id"], ["trial.id"], name=op.f("fk_trial_metric_trial_id_trial")),
         sa.PrimaryKeyConstraint("trial_id", "key", name=op.f("pk_trial_metric")),
         sqlite_with_rowid=False,
     )
@@ -228,7 +224,6 @@ def upgrade() -> None:
         sa.Column("value_type", sa.String(length=8), nullable=False),
         sa.Column("num_value", sa.Float(), nullable=True),
         sa.Column("text_value", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["trial_id"], ["trial.id"], name=op.f("fk_trial_param_trial_id_trial")),
         sa.PrimaryKeyConstraint("trial_id", "key", name=op.f("pk_trial_param")),
         sqlite_with_rowid=False,
     )
@@ -246,7 +241,6 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=250), nullable=False),
         sa.Column("experiment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["trial_id"], ["trial.id"], name=op.f("fk_trial_tag_trial_id_trial")),
         sa.PrimaryKeyConstraint("trial_id", "key", name=op.f("pk_trial_tag")),
         sqlite_with_rowid=False,
     )
@@ -263,9 +257,6 @@ def upgrade() -> None:
         sa.Column("steps", sa.LargeBinary(), nullable=False),
         sa.Column("timestamps", sa.LargeBinary(), nullable=False),
         sa.Column("values", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["series_id"], ["metric_summary.id"], name=op.f("fk_metric_chunk_series_id_metric_summary")
-        ),
         sa.PrimaryKeyConstraint("series_id", "first_seq", name=op.f("pk_metric_chunk")),
         sqlite_with_rowid=False,
     )
