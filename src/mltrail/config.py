@@ -15,10 +15,15 @@ from mltrail.core.errors import ConfigError
 
 DEFAULT_TRACKING_URI = "sqlite:///.mltrail/mltrail.db"
 DEFAULT_ARTIFACT_ROOT = ".mltrail/artifacts"
+DEFAULT_SPOOL_DIR = ".mltrail/spool"
+DEFAULT_SPOOL_MAX_BYTES = 100 * 1024 * 1024
+MIN_SPOOL_MAX_BYTES = 64 * 1024
 CONFIG_FILE_NAME = "mltrail.yml"
 ENV_PREFIX = "MLTRAIL_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024**2, "mb": 1000**2, "mib": 1024**2}
+_SIZE_UNITS |= {"g": 1024**3, "gb": 1000**3, "gib": 1024**3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,10 @@ class Settings:
         metric_batch_size: Metric points buffered per run before a write. [env MLTRAIL_METRIC_BATCH_SIZE]
         flush_interval: Seconds after which a run's buffer is written at the next logging call.
             [env MLTRAIL_FLUSH_INTERVAL]
+        spool_dir: Folder of the spool that keeps OpenLineage events a destination could not take,
+            relative to the working directory unless absolute. [env MLTRAIL_SPOOL_DIR]
+        spool_max_bytes: Most bytes of events the spool keeps; when full, the oldest are dropped.
+            A number of bytes or a size such as ``100MiB``, ``500MB``, ``1G``. [env MLTRAIL_SPOOL_MAX_BYTES]
     """
 
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -47,6 +56,8 @@ class Settings:
     capture_code: bool = True
     metric_batch_size: int = 5000
     flush_interval: float = 5.0
+    spool_dir: str = DEFAULT_SPOOL_DIR
+    spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
 
 
 def resolve_settings(
@@ -135,6 +146,8 @@ def _read_config_file(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def _coerce(name: str, raw: Any, annotation: Any, source: str) -> Any:
+    if name == "spool_max_bytes":
+        return _coerce_size(name, raw, source)
     text = str(annotation)
     if "bool" in text:
         if isinstance(raw, bool):
@@ -169,3 +182,27 @@ def _coerce(name: str, raw: Any, annotation: Any, source: str) -> Any:
     if not value and "None" not in text:
         raise ConfigError(f"{name} must not be empty", key=name, value=raw, source=source)
     return value or None
+
+
+def _coerce_size(name: str, raw: Any, source: str) -> int:
+    """Return a byte count from an integer or a size with a unit (``100MiB``, ``500MB``, ``1g``)."""
+    text = str(raw).strip().lower().replace(" ", "").replace("_", "")
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = text[len(digits) :]
+    try:
+        number = float(digits) * _SIZE_UNITS[unit] if not isinstance(raw, bool) else -1.0
+    except (KeyError, ValueError):
+        raise ConfigError(
+            f"{name} must be a number of bytes or a size such as 100MiB, got {raw!r}",
+            key=name,
+            value=raw,
+            source=source,
+        ) from None
+    if not number >= MIN_SPOOL_MAX_BYTES:
+        raise ConfigError(
+            f"{name} must be at least {MIN_SPOOL_MAX_BYTES} bytes (64KiB), got {raw!r}",
+            key=name,
+            value=raw,
+            source=source,
+        )
+    return int(number)

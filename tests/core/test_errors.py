@@ -33,3 +33,18 @@ def test_every_error_is_an_mltrail_error_and_carries_its_value() -> None:
     assert str(missing) == "experiment 'fraud' not found: did you mean 'fraud-detection'?"
     assert (conflict.kind, conflict.id) == ("run", "r1")
     assert store.cause is cause
+
+
+def test_event_validation_error_lists_its_errors_and_names_the_first_path() -> None:
+    from mltrail.core.errors import EventValidationError
+
+    errors = [(f"$.inputs[{i}].name", "'name' is a required property") for i in range(12)]
+    error = EventValidationError(errors, value={"run": {}})
+    assert isinstance(error, ValidationError) and isinstance(error, MltrailError)
+    assert error.errors == errors
+    assert (error.field, error.value) == ("$.inputs[0].name", {"run": {}})
+    assert str(error).startswith(
+        "invalid OpenLineage event: $.inputs[0].name: 'name' is a required property; "
+    )
+    assert "$.inputs[9].name" in str(error) and "$.inputs[10].name" not in str(error)
+    assert str(error).endswith("(and 2 more)")

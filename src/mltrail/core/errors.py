@@ -4,10 +4,12 @@
 MltrailError
 ├── ConfigError          .key, .value, .source
 ├── ValidationError      .field, .value          bad input to an SDK or store call
-│   └── QuerySyntaxError .text, .position        a filter or order-by that does not parse
+│   ├── QuerySyntaxError .text, .position        a filter or order-by that does not parse
+│   └── EventValidationError .errors              an OpenLineage event that breaks its schemas
 ├── NotFoundError        .kind, .id
 ├── ConflictError        .kind, .id
-└── StoreError           .cause                  the database failed (not the caller's fault)
+├── StoreError           .cause                  the database failed (not the caller's fault)
+└── DeliveryError        .destination, .cause    OpenLineage events could not be delivered (strict mode)
 ```
 
 Code that catches ``MltrailError`` catches everything mltrail raises on purpose. Bad input
@@ -17,6 +19,7 @@ transient or environmental.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -75,6 +78,31 @@ class QuerySyntaxError(ValidationError):
         self.reason = reason
 
 
+class EventValidationError(ValidationError):
+    """An OpenLineage event does not match the OpenLineage spec or the schema of one of its facets.
+
+    The message lists the first problems as ``<JSON path>: <message>``.
+
+    Attributes:
+        errors: Every problem found, as ``(JSON path, message)`` pairs, e.g.
+            ``("$.run.runId", "'42' is not a 'uuid'")``.
+    """
+
+    MAX_LISTED = 10
+    """How many problems the message lists."""
+
+    def __init__(self, errors: Sequence[tuple[str, str]], *, value: Any = None) -> None:
+        self.errors = list(errors)
+        listed = "; ".join(f"{path}: {message}" for path, message in self.errors[: self.MAX_LISTED])
+        more = len(self.errors) - self.MAX_LISTED
+        suffix = f" (and {more} more)" if more > 0 else ""
+        super().__init__(
+            f"invalid OpenLineage event: {listed}{suffix}",
+            field=self.errors[0][0] if self.errors else "$",
+            value=value,
+        )
+
+
 class NotFoundError(MltrailError):
     """A named thing does not exist.
 
@@ -116,9 +144,34 @@ class StoreError(MltrailError):
         self.cause = cause
 
 
+class DeliveryError(MltrailError):
+    """OpenLineage events could not be delivered to a destination.
+
+    Raised to the caller in strict mode only, after the undelivered events were spooled (so
+    ``mltrail spool replay`` can still deliver them). A destination may raise it itself to say
+    that the first ``delivered`` events of a batch went through before it failed.
+
+    Attributes:
+        destination: The key of the destination that failed, e.g. ``openlineage`` or
+            ``store:sqlite:///.mltrail/mltrail.db``.
+        cause: The exception the destination raised.
+        delivered: How many events of the batch, from its start, were delivered before the failure.
+    """
+
+    def __init__(
+        self, message: str, *, destination: str, cause: BaseException | None = None, delivered: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.destination = destination
+        self.cause = cause
+        self.delivered = delivered
+
+
 __all__ = [
     "ConfigError",
     "ConflictError",
+    "DeliveryError",
+    "EventValidationError",
     "MltrailError",
     "NotFoundError",
     "QuerySyntaxError",

@@ -1,0 +1,194 @@
+"""The ``mltrail`` OpenLineage transport: send events from any OpenLineage client to an mltrail store.
+
+Importing this module registers the transport type ``mltrail`` with openlineage-python's default
+factory, so an ``openlineage.yml`` such as::
+
+    transport:
+      type: composite
+      transports:
+        marquez: {type: http, url: "http://marquez:5000"}
+        mltrail: {type: mltrail, tracking_uri: "sqlite:///.mltrail/mltrail.db"}
+
+records every event in the mltrail store as well (``tracking_uri`` defaults to mltrail's own
+setting). Without the import, ``type: mltrail.openlineage.transport.MltrailTransport`` works too.
+
+``emit`` turns the event into a dict and passes it, in the calling thread, to the *store sink*
+for the tracking URI: a function that takes a list of event dicts. The sink comes from the
+factory given to :func:`set_store_sink` (wired to ``Store.ingest`` by mltrail). When the sink
+fails, the event is spooled under ``store:<tracking uri>`` and the transport returns normally;
+the spooled events are replayed before the next event that goes through, or by
+``mltrail spool replay``. In strict mode (``MLTRAIL_STRICT=1``) ``emit`` raises ``DeliveryError``
+after spooling.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attr
+from openlineage.client.serde import Serde
+from openlineage.client.transport import Config, Transport, register_transport
+
+from mltrail.core.errors import ConfigError, DeliveryError
+from mltrail.openlineage.delivery import STORE_PREFIX, Emitter, Event, Sink, register_destination_factory
+from mltrail.openlineage.spool import Spool
+
+if TYPE_CHECKING:
+    from openlineage.client.client import Event as OpenLineageEvent
+
+SinkFactory = Callable[[str], Sink]
+"""Takes a tracking URI; returns the function that stores a list of event dicts there."""
+
+_sink_factory: SinkFactory | None = None
+_sink_lock = threading.Lock()
+
+
+def set_store_sink(factory: SinkFactory | None) -> SinkFactory | None:
+    """Set how events reach a store: ``factory(tracking_uri)`` returns a sink for that store.
+
+    The sink is built at the first event for a tracking URI and kept by that destination. This
+    is the hook mltrail wires to ``Store.ingest``; tests may set their own.
+
+    Args:
+        factory: The new factory, or ``None`` to unset it (events are then spooled).
+
+    Returns:
+        The factory set before, so a caller can restore it.
+    """
+    global _sink_factory
+    with _sink_lock:
+        previous, _sink_factory = _sink_factory, factory
+    return previous
+
+
+class StoreDestination:
+    """The mltrail store at a tracking URI, as a delivery destination (key ``store:<uri>``).
+
+    Args:
+        tracking_uri: The store's database URL.
+    """
+
+    def __init__(self, tracking_uri: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.key = f"{STORE_PREFIX}{tracking_uri}"
+        self._sink: Sink | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"StoreDestination({self.tracking_uri!r})"
+
+    @classmethod
+    def from_key(cls, key: str) -> StoreDestination:
+        """Rebuild the destination from its spool key ``store:<tracking uri>``."""
+        return cls(key.removeprefix(STORE_PREFIX))
+
+    def send(self, events: list[Event]) -> None:
+        """Hand ``events`` to the store's sink.
+
+        Raises:
+            DeliveryError: If no sink factory was set (see :func:`set_store_sink`).
+        """
+        self._get_sink()(events)
+
+    def _get_sink(self) -> Sink:
+        with self._lock:
+            if self._sink is None:
+                factory = _sink_factory
+                if factory is None:
+                    raise DeliveryError(
+                        "no store sink is set (mltrail.openlineage.transport.set_store_sink)",
+                        destination=self.key,
+                    )
+                self._sink = factory(self.tracking_uri)
+            return self._sink
+
+
+register_destination_factory(STORE_PREFIX, StoreDestination.from_key)
+
+
+@attr.define
+class MltrailTransportConfig(Config):
+    """Configuration of the ``mltrail`` transport.
+
+    Attributes:
+        tracking_uri: Database URL of the mltrail store; ``None`` uses mltrail's settings
+            (``MLTRAIL_TRACKING_URI``, ``mltrail.yml``, default).
+    """
+
+    tracking_uri: str | None = None
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any]) -> MltrailTransportConfig:
+        """Build the config from the transport's mapping in the OpenLineage config.
+
+        Raises:
+            ConfigError: For keys other than ``type`` and ``tracking_uri``, or an empty URI.
+        """
+        unknown = sorted(set(params) - {"type", "tracking_uri", "name", "priority"})
+        if unknown:
+            raise ConfigError(
+                f"unknown option {unknown[0]!r} of the mltrail transport (known: tracking_uri)",
+                key=f"transport.{unknown[0]}",
+                value=params[unknown[0]],
+                source="OpenLineage config",
+            )
+        uri = params.get("tracking_uri")
+        if uri is not None and (not isinstance(uri, str) or not uri.strip()):
+            raise ConfigError(
+                "tracking_uri of the mltrail transport must be a non-empty URL",
+                key="transport.tracking_uri",
+                value=uri,
+                source="OpenLineage config",
+            )
+        return cls(tracking_uri=uri.strip() if uri else None)
+
+
+@register_transport
+class MltrailTransport(Transport):
+    """OpenLineage transport that records events in an mltrail store, spooling them on failure.
+
+    Args:
+        config: Where the store is.
+
+    Raises:
+        ConfigError: If mltrail's settings are unusable.
+    """
+
+    kind = "mltrail"
+    config_class = MltrailTransportConfig
+
+    def __init__(self, config: MltrailTransportConfig) -> None:
+        from mltrail.config import resolve_settings
+
+        settings = resolve_settings({"tracking_uri": config.tracking_uri})
+        self.config = config
+        self.destination = StoreDestination(settings.tracking_uri)
+        self._emitter = Emitter(
+            [self.destination],
+            spool=Spool(settings.spool_dir, settings.spool_max_bytes),
+            is_strict=settings.strict,
+            is_synchronous=True,
+        )
+
+    def emit(self, event: OpenLineageEvent | Event) -> None:
+        """Record ``event`` in the store, or spool it if the store fails.
+
+        Raises:
+            DeliveryError: In strict mode only, when the store failed (the event was spooled).
+        """
+        self._emitter.emit(Serde.to_dict(event))
+
+    def close(self, timeout: float = -1) -> bool:
+        """Release the transport; delivery is synchronous, so nothing is waiting."""
+        return self._emitter.close(None if timeout < 0 else timeout)
+
+
+__all__ = [
+    "MltrailTransport",
+    "MltrailTransportConfig",
+    "SinkFactory",
+    "StoreDestination",
+    "set_store_sink",
+]
