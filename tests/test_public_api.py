@@ -24,3 +24,8 @@ def test_import_pulls_in_no_optional_integration() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_lineage_queries_are_a_submodule() -> None:
+    assert callable(mltrail.lineage.query)
+    assert "query" in mltrail.lineage.__all__

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from mltrail import lineage as lineage  # the mltrail.lineage.query submodule
 from mltrail.__about__ import __version__
 from mltrail.core.entities import (
     CodeInfo,
@@ -26,6 +27,8 @@ from mltrail.core.entities import (
 from mltrail.core.errors import (
     ConfigError,
     ConflictError,
+    DeliveryError,
+    EventValidationError,
     MltrailError,
     NotFoundError,
     QuerySyntaxError,
@@ -55,7 +58,9 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DatasetRef",
+    "DeliveryError",
     "EnvironmentInfo",
+    "EventValidationError",
     "Experiment",
     "MetricHistory",
     "MetricPoint",

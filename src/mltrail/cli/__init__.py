@@ -10,7 +10,9 @@ from mltrail.__about__ import __version__
 from mltrail.cli._context import CliState
 from mltrail.cli.db import db
 from mltrail.cli.experiments import experiments
+from mltrail.cli.lineage import lineage
 from mltrail.cli.runs import runs
+from mltrail.cli.spool import spool
 from mltrail.cli.trials import trials
 from mltrail.core.errors import ConfigError, ConflictError, MltrailError, NotFoundError, ValidationError
 
@@ -68,6 +70,8 @@ mltrail.add_command(db)
 mltrail.add_command(experiments)
 mltrail.add_command(trials)
 mltrail.add_command(runs)
+mltrail.add_command(lineage)
+mltrail.add_command(spool)
 
 
 def main() -> None:

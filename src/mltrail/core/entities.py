@@ -248,3 +248,6 @@ class RunRecord:
     status: RunStatus | str | None = None
     end_time: int | None = None
     error_message: str | None = None
+    job_namespace: str | None = None
+    """The OpenLineage job the run belongs to; by default ``mltrail`` / ``<experiment>.<name>``."""
+    job_name: str | None = None

@@ -67,16 +67,21 @@ def upsert(
 
 
 def insert_missing(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *, conflict: Sequence[str]
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str],
+    returning: str = "id",
 ) -> list[Any]:
-    """Insert the ``rows`` whose ``conflict`` key is not stored yet; return the ids of those inserted.
+    """Insert the ``rows`` whose ``conflict`` key is not stored yet; return ``returning`` of those inserted.
 
     Rows another writer inserted first are left alone and not returned.
     """
     if not rows:
         return []
     statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), ())
-    return list(connection.execute(statement.returning(table.c.id), list(rows)).scalars())
+    return list(connection.execute(statement.returning(table.c[returning]), list(rows)).scalars())
 
 
 @cache

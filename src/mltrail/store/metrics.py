@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, case, literal, or_, select
+from sqlalchemy import Connection, and_, case, exists, literal, or_, select
 
-from mltrail.core.entities import MetricHistory
+from mltrail.core.entities import MetricHistory, MetricSummary
 from mltrail.core.errors import NotFoundError
 from mltrail.store import tables as t
 from mltrail.store.chunks import pack, unpack_into
@@ -280,3 +280,64 @@ def _evenly_spaced(count: int, wanted: int) -> list[int]:
         return [count - 1]
     stride = (count - 1) / (wanted - 1)
     return sorted({round(i * stride) for i in range(wanted)})
+
+
+def set_summaries(
+    connection: Connection, run_id: UUID, experiment_id: int, summaries: Mapping[str, MetricSummary]
+) -> None:
+    """Set a run's metric summaries as another producer reported them, and copy them to its trials.
+
+    Keys whose points were logged here keep the summaries computed from those points.
+    """
+    m, c, tc = t.metric_summary.c, t.metric_chunk.c, t.trial_component.c
+    logged = set(
+        connection.execute(
+            select(m.key).where(m.run_id == run_id, exists().where(c.series_id == m.id))
+        ).scalars()
+    )
+    rows = []
+    for key, summary in summaries.items():
+        if key in logged:
+            continue
+        finite = summary.count - summary.nonfinite_count
+        rows.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "experiment_id": experiment_id,
+                "last": None if math.isnan(summary.last) else summary.last,
+                "min": summary.min,
+                "max": summary.max,
+                "avg": summary.avg,
+                "sum": (summary.avg or 0.0) * finite,
+                "count": summary.count,
+                "finite_count": finite,
+                "nonfinite_count": summary.nonfinite_count,
+                "last_step": summary.last_step,
+                "last_timestamp": int(summary.last_timestamp.timestamp() * 1000),
+            }
+        )
+    if not rows:
+        return
+    upsert(
+        connection,
+        t.metric_summary,
+        rows,
+        conflict=("run_id", "key"),
+        update=(*SUMMARY_COLUMNS, "sum", "finite_count", "experiment_id"),
+        may_repeat=False,
+    )
+    trial_ids = connection.execute(select(tc.trial_id).where(tc.run_id == run_id)).scalars().all()
+    upsert(
+        connection,
+        t.trial_metric,
+        [
+            {"trial_id": trial_id, "run_id": run_id, "key": row["key"], "experiment_id": experiment_id}
+            | {name: row[name] for name in SUMMARY_COLUMNS}
+            for trial_id in trial_ids
+            for row in rows
+        ],
+        conflict=("trial_id", "key"),
+        update=(*SUMMARY_COLUMNS, "run_id"),
+        may_repeat=False,
+    )

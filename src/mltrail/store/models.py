@@ -246,6 +246,9 @@ class DatasetRow(Base):
     namespace: Mapped[str] = mapped_column(String(500))
     name: Mapped[str] = mapped_column(String(1500))
     uri: Mapped[str] = mapped_column(Text)
+    facets: Mapped[dict[str, Any] | None]
+    """The dataset's latest facets from OpenLineage events."""
+    updated_at: Mapped[int | None]
 
 
 class RunDatasetRow(Base):
@@ -258,3 +261,82 @@ class RunDatasetRow(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), primary_key=True)
     direction: Mapped[str] = mapped_column(String(8), primary_key=True)
     role: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- OpenLineage: raw events and the lineage projection ------------------------------------------------
+
+
+class OlEventRow(Base):
+    """An OpenLineage event as received, kept append-only; a resent event (same ``digest``) is a no-op."""
+
+    __tablename__ = "ol_event"
+    __table_args__ = (Index(None, "run_id", "event_time"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the event's canonical JSON."""
+    kind: Mapped[str] = mapped_column(String(16))
+    """RunEvent, DatasetEvent or JobEvent."""
+    event_type: Mapped[str | None] = mapped_column(String(16))
+    run_id: Mapped[UUID | None] = mapped_column()
+    event_time: Mapped[int]
+    received_at: Mapped[int]
+    payload: Mapped[dict[str, Any]]
+
+
+class JobRow(Base):
+    """An OpenLineage job: a namespace and a name, with its latest facets."""
+
+    __tablename__ = "job"
+    __table_args__ = (UniqueConstraint("namespace", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(1500))
+    facets: Mapped[dict[str, Any]]
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+
+
+class LineageRunRow(Base):
+    """An OpenLineage run, its state and facets folded from all of its events in event-time order."""
+
+    __tablename__ = "lineage_run"
+    __table_args__ = (Index(None, "job_id", "created_at"), Index(None, "parent_run_id"))
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"))
+    state: Mapped[str] = mapped_column(STATUS)
+    """NEW, RUNNING, COMPLETED, FAILED or ABORTED (Marquez's names)."""
+    start_time: Mapped[int | None]
+    end_time: Mapped[int | None]
+    nominal_start_time: Mapped[int | None]
+    nominal_end_time: Mapped[int | None]
+    parent_run_id: Mapped[UUID | None] = mapped_column()
+    root_run_id: Mapped[UUID | None] = mapped_column()
+    facets: Mapped[dict[str, Any]]
+    created_at: Mapped[int]
+    """The time of the run's earliest event."""
+    updated_at: Mapped[int]
+    """The time of the run's latest event."""
+
+
+class RunIoRow(Base):
+    """A dataset a lineage run read or wrote, at the time it did.
+
+    ``at_time`` is the run's start for inputs and its end (or latest event) for outputs: the
+    version of a dataset that a run read is the one written last before it started, so edges
+    keep their history however the job's inputs change later.
+    """
+
+    __tablename__ = "run_io"
+    __table_args__ = (Index(None, "dataset_id", "direction", "at_time"), _CLUSTERED)
+
+    run_id: Mapped[UUID] = mapped_column(ForeignKey("lineage_run.id"), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[str | None] = mapped_column(String(256))
+    """The dataset version the event named (``version`` facet), if any."""
+    at_time: Mapped[int]
+    facets: Mapped[dict[str, Any]]
+    """The dataset's facets and the input or output facets sent with this run."""

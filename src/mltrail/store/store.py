@@ -7,6 +7,8 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -25,7 +27,23 @@ from mltrail.core.entities import (
     RunStatus,
     Trial,
 )
-from mltrail.core.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from mltrail.core.errors import (
+    ConflictError,
+    EventValidationError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+from mltrail.core.lineage import (
+    Direction,
+    Granularity,
+    IngestFailure,
+    IngestResult,
+    LineagePage,
+    NodeType,
+    as_time_ms,
+    parse_node_id,
+)
 from mltrail.core.page import Page
 from mltrail.core.params import encode_params
 from mltrail.core.query import parse_filter, parse_order_by
@@ -39,10 +57,11 @@ from mltrail.core.validation import (
     validate_tags,
     validate_timestamp_ms,
 )
-from mltrail.store import hydrate, migrate, search, writes
+from mltrail.store import graph, hydrate, lineage, migrate, search, writes
 from mltrail.store import tables as t
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
+from mltrail.store.ingest import prepare, store_events
 from mltrail.store.metrics import Point, read_history
 
 log = logging.getLogger(__name__)
@@ -53,6 +72,7 @@ Item = TypeVar("Item", Trial, Run)
 MAX_RETRIES = 8
 CONNECTION_RETRIES = 2
 MAX_RESULTS_LIMIT = 10_000
+MAX_LINEAGE_DEPTH = 100
 
 
 class Store:
@@ -250,6 +270,8 @@ class Store:
         status: RunStatus | str | None = None,
         end_time: int | None = None,
         error_message: str | None = None,
+        job_namespace: str | None = None,
+        job_name: str | None = None,
     ) -> None:
         """Record a new run in a trial, creating the experiment and trial when missing.
 
@@ -280,6 +302,8 @@ class Store:
                     status=status,
                     end_time=end_time,
                     error_message=error_message,
+                    job_namespace=job_namespace,
+                    job_name=job_name,
                 )
             ]
         )
@@ -305,8 +329,12 @@ class Store:
                     experiment_id=self._ensure_experiment(connection, experiment),
                     trial=trial,
                     batch=batch,
+                    job=(
+                        record.job_namespace or graph.DEFAULT_NAMESPACE,
+                        record.job_name or f"{experiment}.{row['name']}",
+                    ),
                 )
-                for experiment, trial, row, batch in checked
+                for record, (experiment, trial, row, batch) in zip(records, checked, strict=True)
             ]
             writes.record_runs(connection, runs)
 
@@ -393,6 +421,7 @@ class Store:
                 end_time=ended,
                 error_message=error_message,
             )
+            graph.rebuild_runs(connection, [run_id])
 
         self._write(write)
 
@@ -401,6 +430,8 @@ class Store:
         writes.write_batch(
             connection, run_id=run_id, experiment_id=experiment_id, trial_ids=trial_ids, batch=batch
         )
+        if batch.inputs or batch.outputs:
+            graph.rebuild_runs(connection, [run_id])
         return trial_ids
 
     def link_trial(self, run_id: UUID, *, experiment: str, trial: str) -> None:
@@ -415,21 +446,87 @@ class Store:
             started = connection.execute(select(t.run.c.start_time).where(t.run.c.id == run_id)).scalar()
             if started is None:
                 raise NotFoundError("run", str(run_id))
-            trial_id = writes.ensure_trial(
-                connection, experiment_id=experiment_id, name=trial, start_time=started
+            writes.link_trial(
+                connection, run_id=run_id, experiment_id=experiment_id, trial=trial, start_time=started
             )
-            upsert(
-                connection,
-                t.trial_component,
-                [{"trial_id": trial_id, "run_id": run_id}],
-                conflict=("trial_id", "run_id"),
-            )
-            writes.copy_run_to_trial(
-                connection, run_id=run_id, trial_id=trial_id, experiment_id=experiment_id
-            )
-            writes.refresh_trials(connection, [trial_id])
 
         self._write(write)
+
+    # -- lineage ---------------------------------------------------------------------------------
+
+    def lineage(
+        self,
+        start: str,
+        *,
+        direction: Direction | str = Direction.BOTH,
+        depth: int = 10,
+        include_edges: bool = True,
+        node_types: Sequence[NodeType | str] | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        page_size: int = 100,
+        page_token: str | None = None,
+        granularity: Granularity | str = Granularity.RUN,
+    ) -> LineagePage:
+        """Walk the lineage graph from a node; see :func:`mltrail.lineage.query`."""
+        walk = lineage.Walk(
+            start=parse_node_id(start),
+            direction=_choice(Direction, direction, "direction"),
+            depth=_bounded_int(depth, "depth", 0, MAX_LINEAGE_DEPTH),
+            granularity=_choice(Granularity, granularity, "granularity"),
+            node_types=None
+            if node_types is None
+            else frozenset(_choice(NodeType, value, "node_types") for value in node_types),
+            created_after=as_time_ms(created_after, "created_after"),
+            created_before=as_time_ms(created_before, "created_before"),
+        )
+        size = _bounded_int(page_size, "page_size", 1, MAX_RESULTS_LIMIT)
+        return self._read(
+            lambda connection: lineage.query(
+                connection, walk, page_size=size, page_token=page_token, include_edges=include_edges
+            )
+        )
+
+    # -- OpenLineage events ------------------------------------------------------------------------
+
+    def ingest(self, event: Mapping[str, Any]) -> bool:
+        """Store one OpenLineage event (RunEvent, DatasetEvent or JobEvent) and update the graph.
+
+        Returns whether the event was new: the same event sent again is stored once.
+
+        Raises:
+            EventValidationError: If the event is invalid, naming each problem's JSON path;
+                nothing is stored.
+        """
+        prepared = prepare(0, event)
+        return bool(
+            self._write(
+                lambda connection: store_events(
+                    connection, [prepared], now=_now_ms(), experiment_id=self._ensure_experiment
+                )
+            )
+        )
+
+    def ingest_batch(self, events: Sequence[Any]) -> IngestResult:
+        """Store many OpenLineage events in one transaction; invalid ones are refused, the rest stored.
+
+        Returns counts of stored and duplicate events and, for each refused event, its index
+        in ``events`` and the reasons.
+        """
+        prepared, failed = [], []
+        for index, event in enumerate(events):
+            try:
+                prepared.append(prepare(index, event))
+            except EventValidationError as exc:
+                failed.append(IngestFailure(index, str(exc), tuple(exc.errors)))
+        new = self._write(
+            lambda connection: store_events(
+                connection, prepared, now=_now_ms(), experiment_id=self._ensure_experiment
+            )
+        )
+        return IngestResult(
+            received=len(events), stored=len(new), duplicates=len(prepared) - len(new), failed=tuple(failed)
+        )
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -631,3 +728,24 @@ def _validate_batch(
         inputs=list(inputs),
         outputs=list(outputs),
     )
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choice(kind: type[E], value: Any, field: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(repr(member.value) for member in kind)
+        raise ValidationError(
+            f"{field} must be one of {known}, got {value!r}", field=field, value=value
+        ) from None
+
+
+def _bounded_int(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(
+            f"{field} must be an integer from {low} to {high}, got {value!r}", field=field, value=value
+        )
+    return value

@@ -19,9 +19,11 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from mltrail.core.entities import DatasetRef, RunStatus
 from mltrail.core.errors import ConflictError, NotFoundError
 from mltrail.core.params import EncodedParam
+from mltrail.store import graph
 from mltrail.store import tables as t
 from mltrail.store._gc import paused_gc
 from mltrail.store.dialect import bulk_insert, insert_missing, upsert
+from mltrail.store.graph import ensure_datasets
 from mltrail.store.metrics import SUMMARY_COLUMNS, Point, new_series, write_points
 
 
@@ -49,6 +51,8 @@ class NewRun:
     experiment_id: int
     trial: str
     batch: Batch
+    job: tuple[str, str]
+    """The OpenLineage job ``(namespace, name)`` the run belongs to."""
 
 
 _r, _tc, _tr = t.run.c, t.trial_component.c, t.trial.c
@@ -129,6 +133,21 @@ def _record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
     )
     _link_datasets(connection, [(run.row["id"], run.batch) for run in runs])
     refresh_trials(connection, set(trial_ids.values()))
+    graph.add_tracked_runs(
+        connection,
+        [
+            graph.tracked_fold(
+                run.row["id"],
+                run.job,
+                run.row["status"],
+                run.row["start_time"],
+                run.row["end_time"],
+                ((ref.namespace, ref.name) for ref in run.batch.inputs),
+                ((ref.namespace, ref.name) for ref in run.batch.outputs),
+            )
+            for run in runs
+        ],
+    )
 
 
 def _ensure_trials(
@@ -249,6 +268,21 @@ def refresh_trials(connection: Connection, trial_ids: Iterable[int]) -> None:
         connection.execute(_UPDATE_TRIAL, updates)
 
 
+def link_trial(
+    connection: Connection, *, run_id: UUID, experiment_id: int, trial: str, start_time: int
+) -> None:
+    """Add a run to a trial, creating the trial when missing; it gains the run's params, tags and metrics."""
+    trial_id = ensure_trial(connection, experiment_id=experiment_id, name=trial, start_time=start_time)
+    upsert(
+        connection,
+        t.trial_component,
+        [{"trial_id": trial_id, "run_id": run_id}],
+        conflict=("trial_id", "run_id"),
+    )
+    copy_run_to_trial(connection, run_id=run_id, trial_id=trial_id, experiment_id=experiment_id)
+    refresh_trials(connection, [trial_id])
+
+
 def copy_run_to_trial(connection: Connection, *, run_id: UUID, trial_id: int, experiment_id: int) -> None:
     """Give a trial a run's params, tags and metric summaries for the keys it lacks."""
     p, g, m = t.run_param.c, t.run_tag.c, t.metric_summary.c
@@ -353,16 +387,7 @@ def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]
     ]
     if not links:
         return
-    names = {(ref.namespace, ref.name): ref.uri for _, ref, _ in links}
-    datasets = [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in names.items()]
-    upsert(connection, t.dataset, datasets, conflict=("namespace", "name"), may_repeat=False)
-    d = t.dataset.c
-    found = connection.execute(
-        select(d.namespace, d.name, d.id).where(
-            d.namespace.in_({ns for ns, _ in names}), d.name.in_({name for _, name in names})
-        )
-    )
-    ids = {(ns, name): dataset_id for ns, name, dataset_id in found}
+    ids = ensure_datasets(connection, {(ref.namespace, ref.name): ref.uri for _, ref, _ in links})
     rows = {(run_id, ids[ref.namespace, ref.name], direction): ref.role for run_id, ref, direction in links}
     upsert(
         connection,

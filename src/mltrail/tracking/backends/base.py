@@ -9,6 +9,7 @@ the caller's mistakes, ``StoreError`` when the backend itself fails.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from mltrail.core.entities import (
     RunStatus,
     Trial,
 )
+from mltrail.core.lineage import Direction, Granularity, IngestResult, LineagePage, NodeType
 from mltrail.core.page import Page
 
 
@@ -50,6 +52,8 @@ class Backend(Protocol):
         status: RunStatus | str | None = ...,
         end_time: int | None = ...,
         error_message: str | None = ...,
+        job_namespace: str | None = ...,
+        job_name: str | None = ...,
     ) -> None:
         """Record a new run in a trial (InProgress unless ``status`` ends it at once) with a first batch."""
 
@@ -129,6 +133,28 @@ class Backend(Protocol):
         page_token: str | None = ...,
     ) -> Page[Run]:
         """Return one page of matching runs."""
+
+    def lineage(
+        self,
+        start: str,
+        *,
+        direction: Direction | str = ...,
+        depth: int = ...,
+        include_edges: bool = ...,
+        node_types: Sequence[NodeType | str] | None = ...,
+        created_after: datetime | None = ...,
+        created_before: datetime | None = ...,
+        page_size: int = ...,
+        page_token: str | None = ...,
+        granularity: Granularity | str = ...,
+    ) -> LineagePage:
+        """Walk the lineage graph from a node."""
+
+    def ingest(self, event: Mapping[str, Any]) -> bool:
+        """Store one OpenLineage event; return whether it was new."""
+
+    def ingest_batch(self, events: Sequence[Any]) -> IngestResult:
+        """Store many OpenLineage events; refuse the invalid ones."""
 
     def close(self) -> None:
         """Release connections."""

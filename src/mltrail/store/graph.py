@@ -1,0 +1,441 @@
+"""The lineage graph's runs and their inputs and outputs, rebuilt from everything known about a run.
+
+Two sources describe a run: the OpenLineage events stored for it (from any producer) and, for a
+run tracked through mltrail's SDK, its ``run`` and ``run_dataset`` rows. :func:`rebuild_runs`
+folds both into the run's ``lineage_run`` row and replaces its ``run_io`` rows, so the graph
+never depends on which arrived first.
+
+Events are folded in event-time order (START before RUNNING before the terminal event at equal
+times): a facet sent again under the same key replaces the earlier one, inputs and outputs
+accumulate, and a terminal state is never undone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, bindparam, delete, select, update
+
+from mltrail.core.naming import uri_of
+from mltrail.store import tables as t
+from mltrail.store.dialect import bulk_insert, insert_missing, upsert
+
+DEFAULT_NAMESPACE = "mltrail"
+"""The job namespace of runs tracked without one."""
+
+_RANK = {"START": 0, "RUNNING": 1, "OTHER": 1, None: 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
+_STATE = {
+    "START": "RUNNING",
+    "RUNNING": "RUNNING",
+    "COMPLETE": "COMPLETED",
+    "FAIL": "FAILED",
+    "ABORT": "ABORTED",
+}
+_TERMINAL = {"COMPLETE", "FAIL", "ABORT"}
+_FINAL_STATES = {"COMPLETED", "FAILED", "ABORTED"}
+_TRACKED_STATE = {"InProgress": "RUNNING", "Completed": "COMPLETED", "Failed": "FAILED", "Stopped": "ABORTED"}
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+_CHUNK = 500
+_RUN_COLUMNS = (
+    "job_id",
+    "state",
+    "start_time",
+    "end_time",
+    "nominal_start_time",
+    "nominal_end_time",
+    "parent_run_id",
+    "root_run_id",
+    "facets",
+    "created_at",
+    "updated_at",
+)
+
+
+def time_ms(text: str) -> int:
+    """Milliseconds since the epoch of an ISO 8601 time (a time without an offset is UTC)."""
+    moment = datetime.fromisoformat(_LONG_FRACTION.sub(r"\1", text))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+# -- folding a run's events ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Io:
+    """A dataset a run read or wrote, with the facets its events gave it."""
+
+    namespace: str
+    name: str
+    facets: dict[str, Any] = field(default_factory=dict)
+    io_facets: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str | None:
+        """The dataset version the events named, if any."""
+        version = self.facets.get("version")
+        return (
+            str(version["datasetVersion"])
+            if isinstance(version, dict) and "datasetVersion" in version
+            else None
+        )
+
+
+@dataclass(slots=True)
+class RunFold:
+    """A run's state, folded from its events."""
+
+    run_id: UUID
+    job_namespace: str = ""
+    job_name: str = ""
+    job_facets: dict[str, Any] = field(default_factory=dict)
+    state: str = "NEW"
+    start_time: int | None = None
+    end_time: int | None = None
+    created_at: int = 0
+    updated_at: int = 0
+    nominal_start_time: int | None = None
+    nominal_end_time: int | None = None
+    parent_run_id: UUID | None = None
+    root_run_id: UUID | None = None
+    facets: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[tuple[str, str], Io] = field(default_factory=dict)
+    outputs: dict[tuple[str, str], Io] = field(default_factory=dict)
+
+
+def fold_stored(connection: Connection, run_ids: Iterable[UUID]) -> list[RunFold]:
+    """Fold every stored event of these runs."""
+    e = t.ol_event.c
+    events: dict[UUID, list[tuple[int, int, int, dict[str, Any]]]] = {}
+    ids = sorted(run_ids)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for run_id, event_type, event_time, row_id, payload in connection.execute(
+            select(e.run_id, e.event_type, e.event_time, e.id, e.payload).where(e.run_id.in_(chunk))
+        ):
+            events.setdefault(run_id, []).append((event_time, _RANK[event_type], row_id, payload))
+    return [fold_run(run_id, sorted(found, key=lambda item: item[:3])) for run_id, found in events.items()]
+
+
+def fold_run(run_id: UUID, events: Iterable[tuple[int, int, int, Mapping[str, Any]]]) -> RunFold:
+    """Fold a run's events, given as ``(event_time, rank, order, payload)`` in that order."""
+    fold = RunFold(run_id=run_id)
+    for event_time, _, _, payload in events:
+        event_type = payload.get("eventType")
+        if not fold.created_at or event_time < fold.created_at:
+            fold.created_at = event_time
+        fold.updated_at = max(fold.updated_at, event_time)
+        job = payload["job"]
+        fold.job_namespace, fold.job_name = job["namespace"], job["name"]
+        fold.job_facets.update(job.get("facets") or {})
+        fold.facets.update(payload["run"].get("facets") or {})
+        if event_type == "START":
+            fold.start_time = event_time if fold.start_time is None else min(fold.start_time, event_time)
+        if event_type in _STATE and fold.state not in ("COMPLETED", "FAILED", "ABORTED"):
+            fold.state = _STATE[event_type]
+        if event_type in _TERMINAL:
+            fold.end_time = event_time
+        for key, target, io_key in (
+            ("inputs", fold.inputs, "inputFacets"),
+            ("outputs", fold.outputs, "outputFacets"),
+        ):
+            for dataset in payload.get(key) or ():
+                io = target.setdefault(
+                    (dataset["namespace"], dataset["name"]), Io(dataset["namespace"], dataset["name"])
+                )
+                io.facets.update(dataset.get("facets") or {})
+                io.io_facets.update(dataset.get(io_key) or {})
+    _read_run_facets(fold)
+    return fold
+
+
+def _read_run_facets(fold: RunFold) -> None:
+    parent = fold.facets.get("parent")
+    if isinstance(parent, dict):
+        fold.parent_run_id = _uuid(parent.get("run", {}).get("runId"))
+        root = parent.get("root")
+        fold.root_run_id = _uuid(root.get("run", {}).get("runId")) if isinstance(root, dict) else None
+    nominal = fold.facets.get("nominalTime")
+    if isinstance(nominal, dict):
+        fold.nominal_start_time = _optional_time(nominal.get("nominalStartTime"))
+        fold.nominal_end_time = _optional_time(nominal.get("nominalEndTime"))
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _optional_time(value: Any) -> int | None:
+    return time_ms(value) if isinstance(value, str) else None
+
+
+# -- writing the projection ----------------------------------------------------------------------------
+
+
+def rebuild_runs(
+    connection: Connection, run_ids: Iterable[UUID], jobs: Mapping[UUID, tuple[str, str]] | None = None
+) -> list[RunFold]:
+    """Rebuild the lineage rows of these runs from their events and their tracked rows; return them.
+
+    ``jobs`` names the job of tracked runs new to the graph; otherwise a tracked run keeps the
+    job it has, or gets ``mltrail`` / ``<experiment>.<run name>``.
+    """
+    ids = set(run_ids)
+    if not ids:
+        return []
+    folds = {fold.run_id: fold for fold in fold_stored(connection, ids)}
+    for run_id, fold in _tracked(connection, ids, dict(jobs or {})).items():
+        folds[run_id] = _combine(folds.get(run_id), fold)
+    _write(connection, list(folds.values()))
+    return list(folds.values())
+
+
+def _write(connection: Connection, folds: Sequence[RunFold], *, new: bool = False) -> None:
+    """Write runs' lineage rows; ``new`` runs have none yet, so they are bulk inserted."""
+    if not folds:
+        return
+    jobs = ensure_jobs(
+        connection, {(f.job_namespace, f.job_name): (f.updated_at, f.job_facets) for f in folds}
+    )
+    datasets = {key: uri_of(*key) for f in folds for key in (*f.inputs, *f.outputs)}
+    dataset_ids = ensure_datasets(connection, datasets)
+    rows = [
+        {
+            "id": f.run_id,
+            "job_id": jobs[f.job_namespace, f.job_name],
+            "state": f.state,
+            "start_time": f.start_time,
+            "end_time": f.end_time,
+            "nominal_start_time": f.nominal_start_time,
+            "nominal_end_time": f.nominal_end_time,
+            "parent_run_id": f.parent_run_id,
+            "root_run_id": f.root_run_id,
+            "facets": f.facets,
+            "created_at": f.created_at,
+            "updated_at": f.updated_at,
+        }
+        for f in folds
+    ]
+    if new:
+        bulk_insert(connection, t.lineage_run, rows)
+    else:
+        upsert(connection, t.lineage_run, rows, conflict=("id",), update=_RUN_COLUMNS, may_repeat=False)
+    run_ids = [] if new else [f.run_id for f in folds]
+    for start in range(0, len(run_ids), _CHUNK):
+        connection.execute(delete(t.run_io).where(t.run_io.c.run_id.in_(run_ids[start : start + _CHUNK])))
+    bulk_insert(
+        connection,
+        t.run_io,
+        [
+            {
+                "run_id": f.run_id,
+                "dataset_id": dataset_ids[key],
+                "direction": direction,
+                "version": io.version,
+                "at_time": at_time,
+                "facets": {"facets": io.facets, "ioFacets": io.io_facets},
+            }
+            for f in folds
+            for direction, ios, at_time in (
+                ("input", f.inputs, f.start_time if f.start_time is not None else f.created_at),
+                ("output", f.outputs, f.end_time if f.end_time is not None else f.updated_at),
+            )
+            for key, io in ios.items()
+        ],
+    )
+    merge_dataset_facets(
+        connection,
+        {
+            dataset_ids[key]: (f.updated_at, io.facets)
+            for f in sorted(folds, key=lambda f: f.updated_at)
+            for key, io in (*f.inputs.items(), *f.outputs.items())
+            if io.facets
+        },
+    )
+
+
+def _tracked(
+    connection: Connection, ids: set[UUID], jobs: dict[UUID, tuple[str, str]]
+) -> dict[UUID, RunFold]:
+    """Runs tracked through the SDK, as folds: state, times and datasets from their rows."""
+    if not ids:
+        return {}
+    r, e, rd, d, lr, j = t.run.c, t.experiment.c, t.run_dataset.c, t.dataset.c, t.lineage_run.c, t.job.c
+    folds: dict[UUID, RunFold] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        for run_id, status, started, ended, experiment, name, namespace, job in connection.execute(
+            select(r.id, r.status, r.start_time, r.end_time, e.name, r.name, j.namespace, j.name)
+            .join(t.experiment, e.id == r.experiment_id)
+            .outerjoin(t.lineage_run, lr.id == r.id)
+            .outerjoin(t.job, j.id == lr.job_id)
+            .where(r.id.in_(chunk))
+        ):
+            job_namespace, job_name = jobs.get(run_id) or (
+                (namespace, job) if namespace is not None else (DEFAULT_NAMESPACE, f"{experiment}.{name}")
+            )
+            folds[run_id] = tracked_fold(run_id, (job_namespace, job_name), status, started, ended)
+        for run_id, direction, namespace, name in connection.execute(
+            select(rd.run_id, rd.direction, d.namespace, d.name)
+            .join(t.dataset, d.id == rd.dataset_id)
+            .where(rd.run_id.in_(chunk))
+        ):
+            target = folds[run_id].inputs if direction == "input" else folds[run_id].outputs
+            target.setdefault((namespace, name), Io(namespace, name))
+    return folds
+
+
+def tracked_fold(
+    run_id: UUID,
+    job: tuple[str, str],
+    status: str,
+    start_time: int,
+    end_time: int | None,
+    inputs: Iterable[tuple[str, str]] = (),
+    outputs: Iterable[tuple[str, str]] = (),
+) -> RunFold:
+    """The graph's view of a run tracked through the SDK: its status, times and dataset names."""
+    return RunFold(
+        run_id=run_id,
+        job_namespace=job[0],
+        job_name=job[1],
+        state=_TRACKED_STATE.get(status, "RUNNING"),
+        start_time=start_time,
+        end_time=end_time,
+        created_at=start_time,
+        updated_at=end_time if end_time is not None else start_time,
+        inputs={key: Io(*key) for key in inputs},
+        outputs={key: Io(*key) for key in outputs},
+    )
+
+
+def add_tracked_runs(connection: Connection, folds: Sequence[RunFold]) -> None:
+    """Add runs the SDK has just recorded; events that arrived for them first still lead."""
+    if fold_stored(connection, [fold.run_id for fold in folds]):
+        rebuild_runs(
+            connection, [f.run_id for f in folds], {f.run_id: (f.job_namespace, f.job_name) for f in folds}
+        )
+    else:
+        _write(connection, folds, new=True)
+
+
+def _combine(events: RunFold | None, tracked: RunFold) -> RunFold:
+    """A run both tracked and described by events: the events lead, the tracked rows fill gaps."""
+    if events is None:
+        return tracked
+    for key, io in tracked.inputs.items():
+        events.inputs.setdefault(key, io)
+    for key, io in tracked.outputs.items():
+        events.outputs.setdefault(key, io)
+    if events.start_time is None:
+        events.start_time = tracked.start_time
+    if events.state not in _FINAL_STATES and tracked.state in _FINAL_STATES:
+        events.state, events.end_time = tracked.state, tracked.end_time
+    return events
+
+
+def ensure_datasets(
+    connection: Connection, uris: Mapping[tuple[str, str], str]
+) -> dict[tuple[str, str], int]:
+    """Create the datasets named ``(namespace, name)`` where missing; return their ids by name."""
+    rows = [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in uris.items()]
+    insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
+    d = t.dataset.c
+    found = connection.execute(
+        select(d.namespace, d.name, d.id).where(
+            d.namespace.in_({ns for ns, _ in uris}), d.name.in_({name for _, name in uris})
+        )
+    )
+    return {(ns, name): dataset_id for ns, name, dataset_id in found if (ns, name) in uris}
+
+
+def ensure_jobs(
+    connection: Connection, jobs: Mapping[tuple[str, str], tuple[int, Mapping[str, Any]]]
+) -> dict[tuple[str, str], int]:
+    """Create missing jobs and merge newer facets into them; return job ids by ``(namespace, name)``.
+
+    ``jobs`` maps each job to the time of the event that described it and its facets.
+    """
+    insert_missing(
+        connection,
+        t.job,
+        [
+            {"namespace": ns, "name": name, "facets": {}, "created_at": at, "updated_at": at}
+            for (ns, name), (at, _) in jobs.items()
+        ],
+        conflict=("namespace", "name"),
+    )
+    j = t.job.c
+    found = {
+        (ns, name): (job_id, updated, facets)
+        for ns, name, job_id, updated, facets in connection.execute(
+            select(j.namespace, j.name, j.id, j.updated_at, j.facets).where(
+                j.namespace.in_({ns for ns, _ in jobs}), j.name.in_({name for _, name in jobs})
+            )
+        )
+        if (ns, name) in jobs
+    }
+    changes = []
+    for key, (at, facets) in jobs.items():
+        job_id, updated, stored = found[key]
+        merged = _merge(stored, facets, newer=at >= updated)
+        if merged != stored or at > updated:
+            changes.append({"b_id": job_id, "b_facets": merged, "b_updated": max(at, updated)})
+    if changes:
+        connection.execute(
+            update(t.job)
+            .where(j.id == bindparam("b_id"))
+            .values(facets=bindparam("b_facets"), updated_at=bindparam("b_updated")),
+            changes,
+        )
+    return {key: value[0] for key, value in found.items()}
+
+
+def merge_dataset_facets(connection: Connection, facets: Mapping[int, tuple[int, Mapping[str, Any]]]) -> None:
+    """Merge facets into datasets; ``facets`` maps a dataset id to the facets' event time and the facets."""
+    if not facets:
+        return
+    d = t.dataset.c
+    stored = {
+        dataset_id: (updated or 0, current or {})
+        for dataset_id, updated, current in connection.execute(
+            select(d.id, d.updated_at, d.facets).where(d.id.in_(list(facets)))
+        )
+    }
+    changes = []
+    for dataset_id, (at, new) in facets.items():
+        updated, current = stored[dataset_id]
+        merged = _merge(current, new, newer=at >= updated)
+        if merged != current or at > updated:
+            changes.append({"b_id": dataset_id, "b_facets": merged, "b_updated": max(at, updated)})
+    if changes:
+        connection.execute(
+            update(t.dataset)
+            .where(d.id == bindparam("b_id"))
+            .values(facets=bindparam("b_facets"), updated_at=bindparam("b_updated")),
+            changes,
+        )
+
+
+def _merge(stored: Mapping[str, Any], new: Mapping[str, Any], *, newer: bool) -> dict[str, Any]:
+    """Facets after ``new`` arrives: same key replaces when ``new`` is newer, else only fills gaps.
+
+    A facet with ``_deleted: true`` removes the key (OpenLineage's job and dataset facets).
+    """
+    merged = dict(stored)
+    for key, value in new.items():
+        if newer or key not in merged:
+            merged[key] = value
+    return {
+        key: value for key, value in merged.items() if not (isinstance(value, dict) and value.get("_deleted"))
+    }

@@ -1,0 +1,211 @@
+"""Ingest OpenLineage events: validate them, keep them append-only and update the lineage graph.
+
+A run's state is never patched event by event: when an event of a run arrives, all of that run's
+stored events are folded again (:mod:`mltrail.store.graph`), so duplicates, reordering and a
+COMPLETE without START give the state the run cycle defines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, select
+
+from mltrail.core.entities import RunKind, RunStatus
+from mltrail.core.errors import EventValidationError
+from mltrail.core.naming import uri_of
+from mltrail.core.params import encode_params
+from mltrail.openlineage.events import read_mltrail_facets
+from mltrail.openlineage.validation import validate_event
+from mltrail.store import tables as t
+from mltrail.store import writes
+from mltrail.store.dialect import insert_missing
+from mltrail.store.graph import (
+    RunFold,
+    ensure_datasets,
+    ensure_jobs,
+    merge_dataset_facets,
+    rebuild_runs,
+    time_ms,
+)
+from mltrail.store.metrics import set_summaries
+
+MAX_EVENT_BYTES = 5 * 1024 * 1024
+"""The largest event accepted, as canonical JSON (Marquez users hit 1 MB limits at brokers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A valid event, ready to store: its canonical JSON digest, kind and time."""
+
+    index: int
+    kind: str
+    digest: str
+    payload: dict[str, Any]
+    event_time: int
+    event_type: str | None
+    run_id: UUID | None
+
+
+def prepare(index: int, payload: Any) -> Prepared:
+    """Validate one event and compute what storing it needs.
+
+    Raises:
+        EventValidationError: Naming every problem with its JSON path; nothing is stored.
+    """
+    kind = validate_event(payload)
+    try:
+        canonical = json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except ValueError as exc:
+        raise EventValidationError([("$", f"not JSON: {exc}")]) from exc
+    size = len(canonical.encode())
+    if size > MAX_EVENT_BYTES:
+        reason = f"event is {size:,} bytes as JSON; the limit is {MAX_EVENT_BYTES:,}"
+        raise EventValidationError([("$", reason)])
+    run = payload.get("run") if kind == "RunEvent" else None
+    return Prepared(
+        index=index,
+        kind=kind,
+        digest=hashlib.sha256(canonical.encode()).hexdigest(),
+        payload=payload,
+        event_time=time_ms(payload["eventTime"]),
+        event_type=payload.get("eventType") if kind == "RunEvent" else None,
+        run_id=UUID(run["runId"]) if run else None,
+    )
+
+
+def store_events(
+    connection: Connection,
+    events: Sequence[Prepared],
+    *,
+    now: int,
+    experiment_id: Callable[[Connection, str], int],
+) -> list[Prepared]:
+    """Store events not stored yet (by digest) and update the graph; return the new ones.
+
+    ``experiment_id`` finds or creates an experiment by name, for runs with mltrail facets.
+    """
+    unique = list({event.digest: event for event in events}.values())
+    rows = [
+        {
+            "digest": e.digest,
+            "kind": e.kind,
+            "event_type": e.event_type,
+            "run_id": e.run_id,
+            "event_time": e.event_time,
+            "received_at": now,
+            "payload": e.payload,
+        }
+        for e in unique
+    ]
+    stored = set(insert_missing(connection, t.ol_event, rows, conflict=("digest",), returning="digest"))
+    new = [e for e in unique if e.digest in stored]
+    folds = rebuild_runs(connection, {e.run_id for e in new if e.run_id is not None})
+    _apply_static(connection, [e for e in new if e.kind != "RunEvent"])
+    project_tracking(connection, folds, experiment_id)
+    return new
+
+
+def project_tracking(
+    connection: Connection, folds: Sequence[RunFold], experiment_id: Callable[[Connection, str], int]
+) -> None:
+    """Show runs whose events carry mltrail facets as runs of their experiment and trials.
+
+    A run recorded only through OpenLineage events (by another process, or another producer
+    that adds our facets) is then found by search like one tracked through the SDK: its params,
+    tags and metric summaries come from the facets (summaries only for keys with no points
+    logged through the SDK).
+    """
+    r = t.run.c
+    for fold in folds:
+        info = read_mltrail_facets(fold.facets)
+        if info is None or info.experiment is None:
+            continue
+        exp_id = experiment_id(connection, info.experiment)
+        name = info.name or fold.job_name
+        status = _TRACKING_STATUS.get(fold.state, RunStatus.IN_PROGRESS)
+        started = fold.start_time if fold.start_time is not None else fold.created_at
+        ended = fold.end_time if status is not RunStatus.IN_PROGRESS else None
+        error = fold.facets.get("errorMessage", {}).get("message") if status is RunStatus.FAILED else None
+        batch = writes.Batch(params=encode_params(info.params), tags=dict(info.tags))
+        trials = info.trials or (name,)
+        existing = connection.execute(select(r.status).where(r.id == fold.run_id)).scalar()
+        if existing is None:
+            row = {
+                "id": fold.run_id,
+                "name": name,
+                "kind": (info.kind or RunKind.CUSTOM).value,
+                "status": status.value,
+                "start_time": started,
+                "end_time": ended,
+                "error_message": error,
+                "code": None,
+                "environment": None,
+                "artifact_uri": info.artifact_uri,
+            }
+            job = (fold.job_namespace, fold.job_name)
+            writes.record_runs(connection, [writes.NewRun(row, exp_id, trials[0], batch, job)])
+        else:
+            trial_ids = writes.run_context(connection, fold.run_id)[1]
+            writes.write_batch(
+                connection, run_id=fold.run_id, experiment_id=exp_id, trial_ids=trial_ids, batch=batch
+            )
+            if ended is not None and existing == RunStatus.IN_PROGRESS.value:
+                writes.finish_run(
+                    connection,
+                    run_id=fold.run_id,
+                    trial_ids=trial_ids,
+                    status=status,
+                    end_time=ended,
+                    error_message=error,
+                )
+        for trial in trials[1:]:
+            writes.link_trial(
+                connection, run_id=fold.run_id, experiment_id=exp_id, trial=trial, start_time=started
+            )
+        set_summaries(connection, fold.run_id, exp_id, info.metrics)
+
+
+_TRACKING_STATUS = {
+    "RUNNING": RunStatus.IN_PROGRESS,
+    "COMPLETED": RunStatus.COMPLETED,
+    "FAILED": RunStatus.FAILED,
+    "ABORTED": RunStatus.STOPPED,
+}
+
+
+def _apply_static(connection: Connection, events: Sequence[Prepared]) -> None:
+    """Dataset and job events: create the dataset or job and merge the facets they carry."""
+    datasets = [e for e in events if e.kind == "DatasetEvent"]
+    jobs = [e for e in events if e.kind == "JobEvent"]
+    if datasets:
+        by_name = {
+            (e.payload["dataset"]["namespace"], e.payload["dataset"]["name"]): e
+            for e in sorted(datasets, key=lambda e: e.event_time)
+        }
+        ids = ensure_datasets(connection, {key: uri_of(*key) for key in by_name})
+        merge_dataset_facets(
+            connection,
+            {
+                ids[key]: (e.event_time, e.payload["dataset"].get("facets") or {})
+                for key, e in by_name.items()
+            },
+        )
+    if jobs:
+        ensure_jobs(
+            connection,
+            {
+                (e.payload["job"]["namespace"], e.payload["job"]["name"]): (
+                    e.event_time,
+                    e.payload["job"].get("facets") or {},
+                )
+                for e in sorted(jobs, key=lambda e: e.event_time)
+            },
+        )

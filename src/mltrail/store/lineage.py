@@ -1,0 +1,574 @@
+"""Walk the lineage graph breadth-first, one set-wise query per level and direction.
+
+Run granularity follows the exact dataset versions runs read and wrote: the version a run read is
+the one written last before it started (or the version its event named), and the runs that read
+a version are those that started after it was written and before the next one was. Job granularity
+collapses runs into their jobs, as Marquez does, but keeps every job that ever read or wrote a
+dataset, not only the latest version's.
+
+Nodes come out ordered by depth, then id; a page token carries the last node's depth and id, so
+the next page resumes exactly after it. Each level of the walk is a few indexed queries on the
+frontier, so an answer costs what its levels hold, not what the graph holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, and_, func, select
+
+from mltrail.core.errors import NotFoundError, ValidationError
+from mltrail.core.lineage import (
+    Direction,
+    Granularity,
+    LineageEdge,
+    LineageNode,
+    LineagePage,
+    NodeId,
+    NodeType,
+    dataset_node,
+)
+from mltrail.store import tables as t
+
+Key = tuple[Any, ...]
+"""A node: ``("run", UUID)``, ``("dataset", id, version)``, ``("job", id)``, ``("trial", id)``…"""
+Step = tuple[Key, Key, str]
+"""``(from, to, edge type)`` found walking one level; the edge's direction is data flow."""
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """A lineage query, checked."""
+
+    start: NodeId
+    direction: Direction
+    depth: int
+    granularity: Granularity
+    node_types: frozenset[NodeType] | None
+    created_after: int | None
+    created_before: int | None
+
+    def fingerprint(self) -> str:
+        """What a page token must belong to."""
+        text = json.dumps(
+            [
+                str(self.start),
+                self.direction.value,
+                self.depth,
+                self.granularity.value,
+                sorted(self.node_types or ()),
+                self.created_after,
+                self.created_before,
+            ]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def query(
+    connection: Connection, walk: Walk, *, page_size: int, page_token: str | None, include_edges: bool
+) -> LineagePage:
+    """Answer a lineage query with one page of nodes (and the edges that reached them)."""
+    after = _decode_token(page_token, walk.fingerprint())
+    graph = _Graph(connection, walk)
+    start = graph.resolve_start(walk.start)
+    depths: dict[Key, int] = {start: 0}
+    reached: dict[Key, list[tuple[Key, Key, str]]] = {}
+    walks = (
+        [Direction.ASCENDANTS, Direction.DESCENDANTS]
+        if walk.direction is Direction.BOTH
+        else [walk.direction]
+    )
+    frontiers = {direction: [start] for direction in walks}
+    for level in range(1, walk.depth + 1):  # both directions in step, so depths stay comparable
+        for direction in walks:
+            found: list[Key] = []
+            for origin, target, kind in graph.step(frontiers[direction], direction):
+                neighbour = target if direction is Direction.DESCENDANTS else origin
+                if depths.get(neighbour, level) < level:
+                    continue  # reached by a shorter path
+                if neighbour not in depths:
+                    depths[neighbour] = level
+                    found.append(neighbour)
+                reached.setdefault(neighbour, []).append((origin, target, kind))
+            frontiers[direction] = found
+        if not any(frontiers.values()) or (after is None and _enough(depths, level, page_size, graph, walk)):
+            break
+    ordered = sorted(
+        ((depth, graph.node_id(key), key) for key, depth in depths.items() if graph.wanted(key, walk)),
+        key=lambda item: (item[0], item[1]),
+    )
+    if after is not None:
+        ordered = [item for item in ordered if (item[0], item[1]) > after]
+    page = ordered[:page_size]
+    token = (
+        _encode_token((page[-1][0], page[-1][1]), walk.fingerprint()) if len(ordered) > page_size else None
+    )
+    data = graph.describe([key for _, _, key in page])
+    nodes = tuple(
+        LineageNode(id=node_id, type=NodeType(key[0]), depth=depth, data=data[key])
+        for depth, node_id, key in page
+    )
+    edges: tuple[LineageEdge, ...] = ()
+    if include_edges:
+        edges = tuple(
+            sorted(
+                {
+                    LineageEdge(graph.node_id(origin), graph.node_id(target), kind)
+                    for _, _, key in page
+                    for origin, target, kind in reached.get(key, ())
+                },
+                key=lambda edge: (edge.origin, edge.destination, edge.type),
+            )
+        )
+    return LineagePage(start=str(walk.start), nodes=nodes, edges=edges, next_page_token=token)
+
+
+def _enough(depths: dict[Key, int], level: int, page_size: int, graph: _Graph, walk: Walk) -> bool:
+    """Whether the levels walked so far already hold a full first page (deeper nodes sort after)."""
+    return sum(1 for key, depth in depths.items() if depth <= level and graph.wanted(key, walk)) > page_size
+
+
+def _encode_token(position: tuple[int, str], fingerprint: str) -> str:
+    raw = json.dumps({"d": position[0], "id": position[1], "q": fingerprint}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: str | None, fingerprint: str) -> tuple[int, str] | None:
+    if token is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        position = (int(data["d"]), str(data["id"]))
+        matches = data["q"] == fingerprint
+    except (ValueError, KeyError, TypeError):
+        raise ValidationError("malformed page token", field="page_token", value=token) from None
+    if not matches:
+        raise ValidationError(
+            "page token belongs to a different lineage query", field="page_token", value=token
+        )
+    return position
+
+
+class _Graph:
+    """The steps of the walk for one query: neighbours of a frontier, node ids and node data."""
+
+    def __init__(self, connection: Connection, walk: Walk) -> None:
+        self._connection = connection
+        self._walk = walk
+        self._datasets: dict[int, tuple[str, str, str]] = {}
+        self._jobs: dict[int, tuple[str, str]] = {}
+        self._names: dict[Key, str] = {}
+
+    # -- start -------------------------------------------------------------------------------------
+
+    def resolve_start(self, node: NodeId) -> Key:
+        """The key of the start node.
+
+        Raises:
+            NotFoundError: If the graph has no such node.
+        """
+        c = self._connection
+        if node.type is NodeType.RUN:
+            found = c.execute(select(t.lineage_run.c.id).where(t.lineage_run.c.id == node.run_id)).scalar()
+            if found is None:
+                found = c.execute(select(t.run.c.id).where(t.run.c.id == node.run_id)).scalar()
+            if found is None:
+                raise NotFoundError("run", node.parts[0])
+            return self._granular(("run", node.run_id))
+        if node.type is NodeType.DATASET:
+            d = t.dataset.c
+            dataset_id = c.execute(
+                select(d.id).where(d.namespace == node.parts[0], d.name == node.parts[1])
+            ).scalar()
+            if dataset_id is None:
+                raise NotFoundError("dataset", str(node))
+            return ("dataset", dataset_id, node.version if node.version is not None else _ALL)
+        if node.type is NodeType.JOB:
+            j = t.job.c
+            job_id = c.execute(
+                select(j.id).where(j.namespace == node.parts[0], j.name == node.parts[1])
+            ).scalar()
+            if job_id is None:
+                raise NotFoundError("job", str(node))
+            return ("job", job_id)
+        if node.type is NodeType.EXPERIMENT:
+            e = t.experiment.c
+            experiment_id = c.execute(select(e.id).where(e.name == node.parts[0])).scalar()
+            if experiment_id is None:
+                raise NotFoundError("experiment", node.parts[0])
+            return ("experiment", experiment_id)
+        tr, e = t.trial.c, t.experiment.c
+        trial_id = c.execute(
+            select(tr.id)
+            .join(t.experiment, e.id == tr.experiment_id)
+            .where(e.name == node.parts[0], tr.name == node.parts[1])
+        ).scalar()
+        if trial_id is None:
+            raise NotFoundError("trial", f"{node.parts[0]}/{node.parts[1]}")
+        return ("trial", trial_id)
+
+    def _granular(self, key: Key) -> Key:
+        if self._walk.granularity is Granularity.JOB and key[0] == "run":
+            job_id = self._connection.execute(
+                select(t.lineage_run.c.job_id).where(t.lineage_run.c.id == key[1])
+            ).scalar()
+            return ("job", job_id) if job_id is not None else key
+        return key
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def step(self, frontier: Sequence[Key], direction: Direction) -> list[Step]:
+        """Edges between the frontier and its neighbours one level further in ``direction``."""
+        up = direction is Direction.ASCENDANTS
+        by_type: dict[str, list[Key]] = {}
+        for key in frontier:
+            by_type.setdefault(key[0], []).append(key)
+        steps: list[Step] = []
+        for kind, keys in by_type.items():
+            if kind == "run":
+                steps += (
+                    self._run_inputs(keys) + self._parents(keys)
+                    if up
+                    else self._run_outputs(keys) + self._children(keys)
+                )
+            elif kind == "dataset" and self._walk.granularity is Granularity.JOB:
+                steps += self._dataset_jobs(keys, "output" if up else "input")
+            elif kind == "dataset":
+                steps += self._producers(keys) if up else self._consumers(keys)
+            elif kind == "job":
+                steps += self._job_io(keys, "input" if up else "output")
+            elif kind in ("trial", "experiment") and not up:
+                steps += self._members(keys)
+        return steps
+
+    def _runs_window(self) -> Any:
+        r = t.lineage_run.c
+        conditions = []
+        if self._walk.created_after is not None:
+            conditions.append(r.created_at >= self._walk.created_after)
+        if self._walk.created_before is not None:
+            conditions.append(r.created_at < self._walk.created_before)
+        return and_(*conditions) if conditions else None
+
+    def _io_rows(
+        self, condition_for: Callable[[list[Any]], Any], values: Iterable[Any], *columns: Any
+    ) -> list[Any]:
+        rows: list[Any] = []
+        items = list(values)
+        window = self._runs_window()
+        for start in range(0, len(items), _CHUNK):
+            query = select(*columns).select_from(t.run_io).where(condition_for(items[start : start + _CHUNK]))
+            if window is not None:
+                query = query.join(t.lineage_run, t.lineage_run.c.id == t.run_io.c.run_id).where(window)
+            rows += self._connection.execute(query).all()
+        return rows
+
+    def _run_inputs(self, keys: list[Key]) -> list[Step]:
+        io = t.run_io.c
+        rows = self._io_rows(
+            lambda ids: and_(io.run_id.in_(ids), io.direction == "input"),
+            (key[1] for key in keys),
+            io.run_id,
+            io.dataset_id,
+            io.version,
+            io.at_time,
+        )
+        return [
+            (
+                ("dataset", dataset_id, self._version_read(dataset_id, version, at_time)),
+                ("run", run_id),
+                "INPUT",
+            )
+            for run_id, dataset_id, version, at_time in rows
+        ]
+
+    def _version_read(self, dataset_id: int, version: str | None, at_time: int) -> str:
+        """The version of a dataset a run read: the one it named, else the last written before it started."""
+        if version is not None:
+            return version
+        io = t.run_io.c
+        producer = self._connection.execute(
+            select(io.run_id, io.version)
+            .where(io.dataset_id == dataset_id, io.direction == "output", io.at_time <= at_time)
+            .order_by(io.at_time.desc(), io.run_id.desc())
+            .limit(1)
+        ).first()
+        if producer is None:
+            return ""
+        return producer.version if producer.version is not None else str(producer.run_id)
+
+    def _run_outputs(self, keys: list[Key]) -> list[Step]:
+        io = t.run_io.c
+        rows = self._io_rows(
+            lambda ids: and_(io.run_id.in_(ids), io.direction == "output"),
+            (key[1] for key in keys),
+            io.run_id,
+            io.dataset_id,
+            io.version,
+        )
+        return [
+            (
+                ("run", run_id),
+                ("dataset", dataset_id, version if version is not None else str(run_id)),
+                "OUTPUT",
+            )
+            for run_id, dataset_id, version in rows
+        ]
+
+    def _parents(self, keys: list[Key]) -> list[Step]:
+        r = t.lineage_run.c
+        rows = self._chunked(select(r.id, r.parent_run_id), r.id, [key[1] for key in keys])
+        return [(("run", parent), ("run", child), "PARENT") for child, parent in rows if parent is not None]
+
+    def _children(self, keys: list[Key]) -> list[Step]:
+        r = t.lineage_run.c
+        query = select(r.parent_run_id, r.id)
+        window = self._runs_window()
+        if window is not None:
+            query = query.where(window)
+        rows = self._chunked(query, r.parent_run_id, [key[1] for key in keys])
+        return [(("run", parent), ("run", child), "PARENT") for parent, child in rows]
+
+    def _producers(self, keys: list[Key]) -> list[Step]:
+        """Runs that wrote these dataset versions (the latest one for a dataset named without version)."""
+        io = t.run_io.c
+        steps: list[Step] = []
+        for key in keys:
+            _, dataset_id, version = key
+            if version == _ALL:
+                version = self._version_read(dataset_id, None, 2**62)
+                if version == "":
+                    continue
+            if version == "":
+                continue
+            condition = io.version == version
+            if _is_uuid(version):
+                condition = condition | (io.run_id == UUID(version))
+            rows = self._connection.execute(
+                select(io.run_id).where(io.dataset_id == dataset_id, io.direction == "output", condition)
+            ).all()
+            steps += [(("run", run_id), key, "OUTPUT") for (run_id,) in rows]
+        return steps
+
+    def _consumers(self, keys: list[Key]) -> list[Step]:
+        """Runs that read these dataset versions (every version, for a dataset named without one)."""
+        io = t.run_io.c
+        steps: list[Step] = []
+        all_versions = [key for key in keys if key[2] == _ALL]
+        if all_versions:
+            rows = self._io_rows(
+                lambda ids: and_(io.dataset_id.in_(ids), io.direction == "input"),
+                (key[1] for key in all_versions),
+                io.dataset_id,
+                io.run_id,
+            )
+            origin = {key[1]: key for key in all_versions}
+            steps += [(origin[dataset_id], ("run", run_id), "INPUT") for dataset_id, run_id in rows]
+        for key in keys:
+            if key[2] == _ALL:
+                continue
+            _, dataset_id, version = key
+            steps += [(key, ("run", run_id), "INPUT") for run_id in self._readers(dataset_id, version)]
+        return steps
+
+    def _readers(self, dataset_id: int, version: str) -> list[UUID]:
+        io = t.run_io.c
+        c = self._connection
+        named = [
+            row[0]
+            for row in c.execute(
+                select(io.run_id).where(
+                    io.dataset_id == dataset_id, io.direction == "input", io.version == version
+                )
+            )
+        ]
+        written = None
+        if version and _is_uuid(version):
+            written = c.execute(
+                select(io.at_time).where(
+                    io.dataset_id == dataset_id, io.direction == "output", io.run_id == UUID(version)
+                )
+            ).scalar()
+        if version and written is None:
+            return named
+        start = written if written is not None else -(2**62)
+        following = c.execute(
+            select(func.min(io.at_time)).where(
+                io.dataset_id == dataset_id, io.direction == "output", io.at_time > start
+            )
+        ).scalar()
+        window = [
+            io.dataset_id == dataset_id,
+            io.direction == "input",
+            io.version.is_(None),
+            io.at_time >= start,
+        ]
+        if following is not None:
+            window.append(io.at_time < following)
+        query = select(io.run_id).where(*window)
+        runs_window = self._runs_window()
+        if runs_window is not None:
+            query = query.join(t.lineage_run, t.lineage_run.c.id == io.run_id).where(runs_window)
+        return named + [row[0] for row in c.execute(query)]
+
+    def _job_io(self, keys: list[Key], direction: str) -> list[Step]:
+        """Job level: datasets any run of these jobs read (walking up) or wrote (walking down), and back."""
+        io, r = t.run_io.c, t.lineage_run.c
+        job_keys = [key for key in keys if key[0] == "job"]
+        query = (
+            select(r.job_id, io.dataset_id)
+            .distinct()
+            .join(t.lineage_run, r.id == io.run_id)
+            .where(io.direction == direction)
+        )
+        window = self._runs_window()
+        if window is not None:
+            query = query.where(window)
+        rows = self._chunked(query, r.job_id, [key[1] for key in job_keys])
+        if direction == "input":
+            return [(("dataset", dataset_id, _ALL), ("job", job_id), "INPUT") for job_id, dataset_id in rows]
+        return [(("job", job_id), ("dataset", dataset_id, _ALL), "OUTPUT") for job_id, dataset_id in rows]
+
+    def _dataset_jobs(self, keys: list[Key], direction: str) -> list[Step]:
+        """Job level: jobs any of whose runs wrote (walking up) or read (walking down) these datasets."""
+        io, r = t.run_io.c, t.lineage_run.c
+        query = (
+            select(io.dataset_id, r.job_id)
+            .distinct()
+            .join(t.lineage_run, r.id == io.run_id)
+            .where(io.direction == direction)
+        )
+        window = self._runs_window()
+        if window is not None:
+            query = query.where(window)
+        rows = self._chunked(query, io.dataset_id, [key[1] for key in keys])
+        if direction == "output":
+            return [(("job", job_id), ("dataset", dataset_id, _ALL), "OUTPUT") for dataset_id, job_id in rows]
+        return [(("dataset", dataset_id, _ALL), ("job", job_id), "INPUT") for dataset_id, job_id in rows]
+
+    def _members(self, keys: list[Key]) -> list[Step]:
+        """Experiments contain trials; trials contain their component runs."""
+        steps: list[Step] = []
+        tr, tc = t.trial.c, t.trial_component.c
+        experiments = [key[1] for key in keys if key[0] == "experiment"]
+        if experiments:
+            rows = self._chunked(select(tr.experiment_id, tr.id), tr.experiment_id, experiments)
+            steps += [(("experiment", e), ("trial", trial_id), "COMPONENT") for e, trial_id in rows]
+        trials = [key[1] for key in keys if key[0] == "trial"]
+        if trials:
+            rows = self._chunked(select(tc.trial_id, tc.run_id), tc.trial_id, trials)
+            steps += [
+                (("trial", trial_id), self._granular(("run", run_id)), "COMPONENT")
+                for trial_id, run_id in rows
+            ]
+        return steps
+
+    def _chunked(self, query: Any, column: Any, values: list[Any]) -> list[Any]:
+        rows: list[Any] = []
+        for start in range(0, len(values), _CHUNK):
+            rows += self._connection.execute(query.where(column.in_(values[start : start + _CHUNK]))).all()
+        return rows
+
+    # -- naming and describing ---------------------------------------------------------------------
+
+    def wanted(self, key: Key, walk: Walk) -> bool:
+        """Whether the node is shown (``node_types``); the walk passes through every node."""
+        return walk.node_types is None or NodeType(key[0]) in walk.node_types
+
+    def node_id(self, key: Key) -> str:
+        """The node id of a key."""
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = self._name(key)
+        return name
+
+    def _name(self, key: Key) -> str:
+        kind = key[0]
+        if kind == "run":
+            return f"run:{key[1]}"
+        if kind == "dataset":
+            namespace, name, _ = self._dataset(key[1])
+            return str(dataset_node(namespace, name, key[2] if key[2] not in ("", _ALL) else None))
+        if kind == "job":
+            namespace, name = self._job(key[1])
+            return str(NodeId(NodeType.JOB, (namespace, name)))
+        if kind == "experiment":
+            found = self._connection.execute(
+                select(t.experiment.c.name).where(t.experiment.c.id == key[1])
+            ).scalar_one()
+            return str(NodeId(NodeType.EXPERIMENT, (found,)))
+        tr, e = t.trial.c, t.experiment.c
+        experiment, trial = self._connection.execute(
+            select(e.name, tr.name).join(t.experiment, e.id == tr.experiment_id).where(tr.id == key[1])
+        ).one()
+        return str(NodeId(NodeType.TRIAL, (experiment, trial)))
+
+    def _dataset(self, dataset_id: int) -> tuple[str, str, str]:
+        if dataset_id not in self._datasets:
+            d = t.dataset.c
+            self._datasets[dataset_id] = tuple(
+                self._connection.execute(select(d.namespace, d.name, d.uri).where(d.id == dataset_id)).one()
+            )
+        return self._datasets[dataset_id]
+
+    def _job(self, job_id: int) -> tuple[str, str]:
+        if job_id not in self._jobs:
+            j = t.job.c
+            self._jobs[job_id] = tuple(
+                self._connection.execute(select(j.namespace, j.name).where(j.id == job_id)).one()
+            )
+        return self._jobs[job_id]
+
+    def describe(self, keys: Sequence[Key]) -> dict[Key, dict[str, Any]]:
+        """What a page shows of each node."""
+        runs = [key[1] for key in keys if key[0] == "run"]
+        r, j = t.lineage_run.c, t.job.c
+        described: dict[Key, dict[str, Any]] = {}
+        if runs:
+            for run_id, state, start, end, namespace, name in self._chunked(
+                select(r.id, r.state, r.start_time, r.end_time, j.namespace, j.name).join(
+                    t.job, j.id == r.job_id
+                ),
+                r.id,
+                runs,
+            ):
+                described[("run", run_id)] = {
+                    "run_id": str(run_id),
+                    "job": {"namespace": namespace, "name": name},
+                    "state": state,
+                    "start_time": start,
+                    "end_time": end,
+                }
+        for key in keys:
+            if key in described:
+                continue
+            if key[0] == "dataset":
+                namespace, name, uri = self._dataset(key[1])
+                version = None if key[2] in ("", _ALL) else key[2]
+                described[key] = {"namespace": namespace, "name": name, "uri": uri, "version": version}
+            elif key[0] == "job":
+                namespace, name = self._job(key[1])
+                described[key] = {"namespace": namespace, "name": name}
+            else:
+                described[key] = {"name": self.node_id(key).split(":", 1)[1]}
+        return described
+
+
+_ALL = "*"
+"""The version of a dataset named without one: every version (walking down), the latest (walking up)."""
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
