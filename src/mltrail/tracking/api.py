@@ -18,9 +18,11 @@ from mltrail.core.ids import new_run_id
 from mltrail.core.page import Page
 from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_kind, validate_name, validate_tags
+from mltrail.openlineage.delivery import Emitter
 from mltrail.tracking.artifacts import artifact_dir, resolve_artifact_root
 from mltrail.tracking.backends import Backend, create_backend
 from mltrail.tracking.capture import capture_code, capture_environment
+from mltrail.tracking.emission import RunEvents, openlineage_emitter, wire_store_sink
 from mltrail.tracking.flusher import flusher
 from mltrail.tracking.run import ActiveRun
 
@@ -35,6 +37,8 @@ class _Context:
     artifact_root: Path
     code: CodeInfo | None
     environment: EnvironmentInfo
+    emitter: Emitter | None
+    """Sends tracked runs' OpenLineage events to the user's backend, when one is configured."""
 
 
 _lock = threading.Lock()
@@ -72,6 +76,7 @@ def _current() -> _Context:
             environment=capture_environment(
                 instance_type=settings.instance_type, cloud_metadata=settings.cloud_metadata
             ),
+            emitter=openlineage_emitter(settings),
         )
     return context
 
@@ -81,8 +86,13 @@ def _settings() -> Settings:
 
 
 def flush() -> None:
-    """Write everything this process has logged and queued, now (reads through the SDK do it too)."""
+    """Write everything this process has logged and queued, now (reads through the SDK do it too).
+
+    OpenLineage events queued for the user's backend are sent too (or spooled, if it is down).
+    """
     flusher.close()
+    if _context is not None and _context.emitter is not None:
+        _context.emitter.flush(timeout=30)
 
 
 def _reader() -> Backend:
@@ -103,6 +113,8 @@ def reset() -> None:
     """Write what is queued, close backends, forget :func:`set_tracking_uri` and re-read settings."""
     global _tracking_uri, _context
     flusher.close()
+    if _context is not None and _context.emitter is not None:
+        _context.emitter.close(timeout=5)
     _context = None
     with _lock:
         for backend in _backends.values():
@@ -149,6 +161,8 @@ def start_run(
     trial_name = validate_name("trial", trial) if trial is not None else run_name
     validate_name("experiment", experiment)
     encode_params(params)
+    # Named runs are jobs of their own; unnamed ones group by what they do.
+    job_name = f"{experiment}.{run_name if name is not None else run_kind.value}"
     start = {
         "run_id": identifier,
         "experiment": experiment,
@@ -160,6 +174,7 @@ def start_run(
         "tags": validate_tags(tags),
         "code": context.code,
         "environment": context.environment,
+        "job_name": job_name,
     }
     try:
         backend: Backend | None = _backend(settings)
@@ -182,6 +197,7 @@ def start_run(
         kind=run_kind,
         artifact_dir=artifact_dir(context.artifact_root, experiment=experiment, run_id=identifier),
         start=start,
+        events=None if context.emitter is None else RunEvents(context.emitter, job_name),
     )
     return handle
 
@@ -267,3 +283,6 @@ def _as_uuid(value: UUID | str) -> UUID:
         return UUID(str(value))
     except ValueError:
         raise ValidationError(f"run id {value!r} is not a UUID", field="run_id", value=value) from None
+
+
+wire_store_sink()

@@ -21,11 +21,18 @@ from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_key, validate_metric_value, validate_step, validate_tags
 from mltrail.tracking.artifacts import copy_artifact
 from mltrail.tracking.backends import Backend
+from mltrail.tracking.emission import RunEvents, mirror_datasets, string_tags
 from mltrail.tracking.flusher import flusher
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_MESSAGE_LENGTH = 10_000
+_TERMINAL_EVENT = {
+    RunStatus.COMPLETED: "COMPLETE",
+    RunStatus.FAILED: "FAIL",
+    RunStatus.STOPPED: "ABORT",
+    RunStatus.IN_PROGRESS: "RUNNING",
+}
 
 
 class ActiveRun:
@@ -60,6 +67,7 @@ class ActiveRun:
         kind: RunKind,
         artifact_dir: Path,
         start: Mapping[str, Any],
+        events: RunEvents | None = None,
     ) -> None:
         self._backend = backend
         self._settings = settings
@@ -80,6 +88,12 @@ class ActiveRun:
         self._next_step: dict[str, int] = {}
         self._last_flush = time.monotonic()
         self._status: RunStatus | None = None
+        self._events = events
+        self._settings_code = start.get("code")
+        if events is not None:
+            events.params.update(start.get("params") or {})
+            events.tags.update(start.get("tags") or {})
+            self._send("START")
         if settings.strict:
             self.flush()
         elif backend is not None:
@@ -101,6 +115,8 @@ class ActiveRun:
         encode_params(params)
         with self._lock:
             self._params.update(params)
+            if self._events is not None:
+                self._events.params.update(params)
         self._flush_if_full()
 
     def log_metric(
@@ -134,18 +150,24 @@ class ActiveRun:
         step = self._next_step.get(key, 0) if step is None else validate_step(key, step)
         self._next_step[key] = step + 1
         self._points.append((key, number, step, int(timestamp * 1000)))
+        if self._events is not None:
+            self._events.add_point(key, number, step, int(timestamp * 1000))
 
     def log_input(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run read; the URI is named by the OpenLineage conventions."""
         dataset = dataset_from_uri(os.fspath(uri), role=role)
         with self._lock:
             self._inputs.append(dataset)
+            if self._events is not None:
+                mirror_datasets(self._events.inputs, [dataset])
 
     def log_output(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run wrote (a model, predictions, a report…)."""
         dataset = dataset_from_uri(os.fspath(uri), role=role)
         with self._lock:
             self._outputs.append(dataset)
+            if self._events is not None:
+                mirror_datasets(self._events.outputs, [dataset])
 
     def log_artifact(
         self, path: str | os.PathLike[str], *, artifact_path: str | None = None, role: str = "artifact"
@@ -165,6 +187,8 @@ class ActiveRun:
         clean = validate_tags(tags)
         with self._lock:
             self._tags.update(clean)
+            if self._events is not None:
+                self._events.tags.update(string_tags(clean))
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -242,6 +266,21 @@ class ActiveRun:
                 flusher.submit(self._backend, record)
             self._status = final
         flusher.unregister(self)
+        self._send(_TERMINAL_EVENT[final], error_message=message)
+
+    def _send(self, event_type: str, *, error_message: str | None = None) -> None:
+        if self._events is not None:
+            self._events.send(
+                event_type,
+                run_id=self.id,
+                experiment=self.experiment,
+                trial=self.trial,
+                name=self.name,
+                kind=self.kind,
+                artifact_uri=self.artifact_uri,
+                code=self._settings_code,
+                error_message=error_message,
+            )
 
     def __enter__(self) -> ActiveRun:
         return self
