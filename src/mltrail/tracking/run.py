@@ -19,6 +19,7 @@ from mltrail.core.errors import StoreError
 from mltrail.core.naming import dataset_from_uri
 from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_key, validate_metric_value, validate_step, validate_tags
+from mltrail.tracking import signals
 from mltrail.tracking.artifacts import copy_artifact
 from mltrail.tracking.backends import Backend
 from mltrail.tracking.emission import RunEvents, mirror_datasets, string_tags
@@ -98,6 +99,7 @@ class ActiveRun:
             self.flush()
         elif backend is not None:
             flusher.register(self)
+        signals.track(self)
 
     def __repr__(self) -> str:
         return (
@@ -266,6 +268,7 @@ class ActiveRun:
                 flusher.submit(self._backend, record)
             self._status = final
         flusher.unregister(self)
+        signals.forget(self)
         self._send(_TERMINAL_EVENT[final], error_message=message)
 
     def _send(self, event_type: str, *, error_message: str | None = None) -> None:
