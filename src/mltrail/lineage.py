@@ -12,10 +12,15 @@ Node ids follow Marquez's grammar, extended for ML entities (see :mod:`mltrail.c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from mltrail.core.lineage import (
+    ArtifactSummary,
+    AssociationSummary,
+    AssociationType,
+    ContextSummary,
     Direction,
     Granularity,
     LineageEdge,
@@ -28,6 +33,13 @@ from mltrail.core.lineage import (
 from mltrail.tracking.api import _reader
 
 __all__ = [
+    "Artifact",
+    "ArtifactSummary",
+    "Association",
+    "AssociationSummary",
+    "AssociationType",
+    "Context",
+    "ContextSummary",
     "Direction",
     "Granularity",
     "LineageEdge",
@@ -83,3 +95,62 @@ def query(
         page_token=page_token,
         granularity=granularity,
     )
+
+
+class Artifact:
+    """Artifacts outside pipelines, SageMaker style: a named, typed thing at a source URI.
+
+    Example:
+        >>> data = Artifact.create("churn-2026-11", "DataSet", "s3://raw/churn/2026-11.csv")  # doctest: +SKIP
+        >>> Artifact.list(source_uri="s3://raw/churn/2026-11.csv")  # doctest: +SKIP
+    """
+
+    @staticmethod
+    def create(
+        name: str, type: str, source_uri: str, properties: Mapping[str, Any] | None = None
+    ) -> ArtifactSummary:
+        """Record an artifact; its node in lineage is the dataset its source URI names."""
+        return _reader().create_artifact(name, type, source_uri, properties)
+
+    @staticmethod
+    def list(
+        *,
+        source_uri: str | None = None,
+        artifact_type: str | None = None,
+        sort_by: str = "CreationTime",
+        sort_order: str = "Descending",
+        max_results: int = 100,
+    ) -> list[ArtifactSummary]:
+        """List artifacts; ``sort_by`` is CreationTime or Name, ``sort_order`` Ascending or Descending."""
+        return _reader().list_artifacts(
+            source_uri=source_uri,
+            artifact_type=artifact_type,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            max_results=max_results,
+        )
+
+
+class Context:
+    """Contexts, SageMaker style: an endpoint, a pipeline or a project that lineage passes through."""
+
+    @staticmethod
+    def create(
+        name: str, type: str, *, description: str | None = None, properties: Mapping[str, Any] | None = None
+    ) -> ContextSummary:
+        """Record a context; its node id is ``context:<name>``."""
+        return _reader().create_context(name, type, description=description, properties=properties)
+
+
+class Association:
+    """Typed edges added by hand between any two nodes (node ids or dataset URIs)."""
+
+    @staticmethod
+    def create(source: str, destination: str, type: AssociationType | str) -> AssociationSummary:
+        """Add an edge; ``type`` is ContributedTo, AssociatedWith, DerivedFrom, Produced or SameAs."""
+        return _reader().create_association(source, destination, str(type))
+
+    @staticmethod
+    def list(*, source: str | None = None, destination: str | None = None) -> list[AssociationSummary]:
+        """List the edges from a node, to a node, or all."""
+        return _reader().list_associations(source=source, destination=destination)

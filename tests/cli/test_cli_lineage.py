@@ -317,7 +317,8 @@ def test_a_token_from_another_walk_is_refused(invoke: Invoke, graph: str) -> Non
         ("dataset:onlyone", "error: node id 'dataset:onlyone' must look like dataset:<namespace>:<name>\n"),
         (
             "table:x:y",
-            "error: node id 'table:x:y' must start with one of dataset:, job:, run:, experiment:, trial: "
+            "error: node id 'table:x:y' must start with one of dataset:, job:, run:, experiment:, "
+            "trial:, context: "
             "or be a dataset URI\n",
         ),
     ],

@@ -5,7 +5,8 @@ Node ids:
 * ``dataset:<namespace>:<name>`` and ``dataset:<namespace>:<name>#<version>``;
 * ``job:<namespace>:<name>``;
 * ``run:<uuid>``;
-* ``experiment:<name>`` and ``trial:<experiment>:<name>``.
+* ``experiment:<name>`` and ``trial:<experiment>:<name>``;
+* ``context:<name>`` (a context created with ``mltrail.lineage.Context.create``).
 
 Parts may be percent-encoded one by one (as Marquez's web UI does), which is how a ``:`` or ``#``
 that belongs to a name is written. Unencoded, a ``:`` followed by ``//`` or by a port number stays in
@@ -37,6 +38,7 @@ class NodeType(StrEnum):
     RUN = "run"
     EXPERIMENT = "experiment"
     TRIAL = "trial"
+    CONTEXT = "context"
 
 
 class Direction(StrEnum):
@@ -54,7 +56,14 @@ class Granularity(StrEnum):
     JOB = "job"
 
 
-_PARTS = {NodeType.DATASET: 2, NodeType.JOB: 2, NodeType.RUN: 1, NodeType.EXPERIMENT: 1, NodeType.TRIAL: 2}
+_PARTS = {
+    NodeType.DATASET: 2,
+    NodeType.JOB: 2,
+    NodeType.RUN: 1,
+    NodeType.EXPERIMENT: 1,
+    NodeType.TRIAL: 2,
+    NodeType.CONTEXT: 1,
+}
 _SEPARATOR = re.compile(r":(?!//|\d+(?::|/|$))")
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://|/|\./|\.\./)")
 
@@ -192,3 +201,48 @@ class IngestResult:
     stored: int
     duplicates: int
     failed: tuple[IngestFailure, ...] = ()
+
+
+class AssociationType(StrEnum):
+    """How the source of a hand-made association relates to its destination (SageMaker's types)."""
+
+    CONTRIBUTED_TO = "ContributedTo"
+    ASSOCIATED_WITH = "AssociatedWith"
+    DERIVED_FROM = "DerivedFrom"
+    PRODUCED = "Produced"
+    SAME_AS = "SameAs"
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactSummary:
+    """A named, typed artifact; its node is the dataset its source URI names."""
+
+    id: int
+    name: str
+    type: str
+    source_uri: str
+    node_id: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSummary:
+    """A context (an endpoint, a pipeline, a project) that lineage can pass through."""
+
+    name: str
+    type: str
+    node_id: str
+    description: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationSummary:
+    """A typed edge between two nodes, added by hand."""
+
+    source: str
+    destination: str
+    type: AssociationType
+    created_at: datetime | None = None

@@ -33,7 +33,9 @@ from mltrail.core.lineage import (
     NodeId,
     NodeType,
     dataset_node,
+    parse_node_id,
 )
+from mltrail.store import manual
 from mltrail.store import tables as t
 
 Key = tuple[Any, ...]
@@ -131,6 +133,16 @@ def query(
     return LineagePage(start=str(walk.start), nodes=nodes, edges=edges, next_page_token=token)
 
 
+def resolve(connection: Connection, node: NodeId) -> Key:
+    """The key of a node.
+
+    Raises:
+        NotFoundError: If the graph has no such node.
+    """
+    walk = Walk(node, Direction.BOTH, 0, Granularity.RUN, None, None, None)
+    return _Graph(connection, walk).resolve_start(node)
+
+
 def _enough(depths: dict[Key, int], level: int, page_size: int, graph: _Graph, walk: Walk) -> bool:
     """Whether the levels walked so far already hold a full first page (deeper nodes sort after)."""
     return sum(1 for key, depth in depths.items() if depth <= level and graph.wanted(key, walk)) > page_size
@@ -199,6 +211,11 @@ class _Graph:
             if job_id is None:
                 raise NotFoundError("job", str(node))
             return ("job", job_id)
+        if node.type is NodeType.CONTEXT:
+            context_id = c.execute(select(t.context.c.id).where(t.context.c.name == node.parts[0])).scalar()
+            if context_id is None:
+                raise NotFoundError("context", node.parts[0])
+            return ("context", context_id)
         if node.type is NodeType.EXPERIMENT:
             e = t.experiment.c
             experiment_id = c.execute(select(e.id).where(e.name == node.parts[0])).scalar()
@@ -247,7 +264,30 @@ class _Graph:
                 steps += self._job_io(keys, "input" if up else "output")
             elif kind in ("trial", "experiment") and not up:
                 steps += self._members(keys)
+        return steps + self._associations(frontier, up)
+
+    def _associations(self, frontier: Sequence[Key], up: bool) -> list[Step]:
+        """Edges added by hand (``mltrail.lineage.Association``) into or out of the frontier."""
+        ids: dict[str, list[Key]] = {}
+        for key in frontier:
+            ids.setdefault(self.node_id(key), []).append(key)
+            if key[0] == "dataset" and key[2] not in ("", _ALL):  # a version is also its dataset
+                ids.setdefault(self.node_id(("dataset", key[1], _ALL)), []).append(key)
+        steps: list[Step] = []
+        for source, destination, kind in manual.associated(self._connection, list(ids), upstream=up):
+            other = self._key_of(source if up else destination)
+            if other is None:
+                continue
+            for key in ids[destination if up else source]:
+                steps.append((other, key, kind) if up else (key, other, kind))
         return steps
+
+    def _key_of(self, node_id: str) -> Key | None:
+        """The key of a node named by an association, or ``None`` if it no longer resolves."""
+        try:
+            return self.resolve_start(parse_node_id(node_id))
+        except (NotFoundError, ValidationError):
+            return None
 
     def _runs_window(self) -> Any:
         r = t.lineage_run.c
@@ -500,6 +540,11 @@ class _Graph:
         if kind == "job":
             namespace, name = self._job(key[1])
             return str(NodeId(NodeType.JOB, (namespace, name)))
+        if kind == "context":
+            found = self._connection.execute(
+                select(t.context.c.name).where(t.context.c.id == key[1])
+            ).scalar_one()
+            return str(NodeId(NodeType.CONTEXT, (found,)))
         if kind == "experiment":
             found = self._connection.execute(
                 select(t.experiment.c.name).where(t.experiment.c.id == key[1])

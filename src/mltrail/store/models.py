@@ -340,3 +340,47 @@ class RunIoRow(Base):
     at_time: Mapped[int]
     facets: Mapped[dict[str, Any]]
     """The dataset's facets and the input or output facets sent with this run."""
+
+
+# -- manual lineage, SageMaker style: artifacts, contexts, associations --------------------------------
+
+
+class ArtifactRow(Base):
+    """A named, typed artifact (data set, model, image…) at a source URI: a dataset node with properties."""
+
+    __tablename__ = "artifact"
+    __table_args__ = (Index(None, "dataset_id"), Index(None, "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    type: Mapped[str] = mapped_column(String(64))
+    source_uri: Mapped[str] = mapped_column(Text)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"))
+    properties: Mapped[dict[str, Any]]
+    created_at: Mapped[int]
+
+
+class ContextRow(Base):
+    """A context: something lineage happens in that is not data or a run (an endpoint, a pipeline)."""
+
+    __tablename__ = "context"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]]
+    created_at: Mapped[int]
+
+
+class AssociationRow(Base):
+    """A typed edge added by hand between two nodes, named by their node ids."""
+
+    __tablename__ = "association"
+    __table_args__ = (PrimaryKeyConstraint("source", "destination"), Index(None, "destination"), _CLUSTERED)
+
+    source: Mapped[str] = mapped_column(String(2100))
+    destination: Mapped[str] = mapped_column(String(2100))
+    type: Mapped[str] = mapped_column(String(32))
+    """ContributedTo, AssociatedWith, DerivedFrom, Produced or SameAs."""
+    created_at: Mapped[int]

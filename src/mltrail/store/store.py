@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -35,6 +36,10 @@ from mltrail.core.errors import (
     ValidationError,
 )
 from mltrail.core.lineage import (
+    ArtifactSummary,
+    AssociationSummary,
+    AssociationType,
+    ContextSummary,
     Direction,
     Granularity,
     IngestFailure,
@@ -57,7 +62,7 @@ from mltrail.core.validation import (
     validate_tags,
     validate_timestamp_ms,
 )
-from mltrail.store import graph, hydrate, lineage, migrate, search, writes
+from mltrail.store import graph, hydrate, lineage, manual, migrate, search, writes
 from mltrail.store import tables as t
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
@@ -487,6 +492,96 @@ class Store:
             )
         )
 
+    # -- manual lineage: artifacts, contexts, associations -----------------------------------------
+
+    def create_artifact(
+        self, name: str, type: str, source_uri: str, properties: Mapping[str, Any] | None = None
+    ) -> ArtifactSummary:
+        """Record a named, typed artifact at a source URI; its lineage node is that URI's dataset."""
+        validate_name("artifact name", name)
+        _check_label("type", type)
+        _check_label("source_uri", source_uri, limit=2000)
+        values = _json_object("properties", properties)
+        return self._write(
+            lambda c: manual.create_artifact(
+                c, name=name, type=type, source_uri=source_uri, properties=values, now=_now_ms()
+            )
+        )
+
+    def list_artifacts(
+        self,
+        *,
+        source_uri: str | None = None,
+        artifact_type: str | None = None,
+        sort_by: str = "CreationTime",
+        sort_order: str = "Descending",
+        max_results: int = 100,
+    ) -> list[ArtifactSummary]:
+        """List artifacts, optionally those at a source URI or of a type; sort by CreationTime or Name."""
+        limit = _bounded_int(max_results, "max_results", 1, MAX_RESULTS_LIMIT)
+        return self._read(
+            lambda c: manual.list_artifacts(
+                c,
+                source_uri=source_uri,
+                artifact_type=artifact_type,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                max_results=limit,
+            )
+        )
+
+    def create_context(
+        self,
+        name: str,
+        type: str,
+        *,
+        description: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+    ) -> ContextSummary:
+        """Record a context (an endpoint, a pipeline, a project); its node id is ``context:<name>``.
+
+        Raises:
+            ConflictError: If a context of that name exists.
+        """
+        validate_name("context name", name)
+        _check_label("type", type)
+        values = _json_object("properties", properties)
+        return self._write(
+            lambda c: manual.create_context(
+                c, name=name, type=type, description=description, properties=values, now=_now_ms()
+            )
+        )
+
+    def create_association(self, source: str, destination: str, type: str) -> AssociationSummary:
+        """Add a typed edge between two existing nodes (node ids or dataset URIs).
+
+        ``type`` is ContributedTo, AssociatedWith, DerivedFrom, Produced or SameAs. Lineage
+        queries follow these edges from ``source`` to ``destination``.
+
+        Raises:
+            NotFoundError: If a node does not exist.
+            ConflictError: If the nodes are already associated with another type.
+        """
+        kind = _choice(AssociationType, type, "type")
+        origin, target = parse_node_id(source), parse_node_id(destination)
+
+        def write(connection: Connection) -> AssociationSummary:
+            lineage.resolve(connection, origin)
+            lineage.resolve(connection, target)
+            return manual.create_association(
+                connection, source=str(origin), destination=str(target), type=kind, now=_now_ms()
+            )
+
+        return self._write(write)
+
+    def list_associations(
+        self, *, source: str | None = None, destination: str | None = None
+    ) -> list[AssociationSummary]:
+        """List associations from a node, to a node, or all."""
+        origin = None if source is None else str(parse_node_id(source))
+        target = None if destination is None else str(parse_node_id(destination))
+        return self._read(lambda c: manual.list_associations(c, source=origin, destination=target))
+
     # -- OpenLineage events ------------------------------------------------------------------------
 
     def ingest(self, event: Mapping[str, Any]) -> bool:
@@ -749,3 +844,22 @@ def _bounded_int(value: Any, field: str, low: int, high: int) -> int:
             f"{field} must be an integer from {low} to {high}, got {value!r}", field=field, value=value
         )
     return value
+
+
+def _check_label(field: str, value: Any, *, limit: int = 64) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise ValidationError(
+            f"{field} must be a non-empty string of at most {limit} characters, got {value!r}",
+            field=field,
+            value=value,
+        )
+
+
+def _json_object(field: str, value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A JSON object from a mapping of JSON values."""
+    found = dict(value or {})
+    try:
+        json.dumps(found, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{field} must hold JSON values: {exc}", field=field, value=value) from None
+    return found

@@ -25,7 +25,16 @@ from mltrail.core.entities import (
     RunStatus,
     Trial,
 )
-from mltrail.core.lineage import Direction, Granularity, IngestResult, LineagePage, NodeType
+from mltrail.core.lineage import (
+    ArtifactSummary,
+    AssociationSummary,
+    ContextSummary,
+    Direction,
+    Granularity,
+    IngestResult,
+    LineagePage,
+    NodeType,
+)
 from mltrail.core.page import Page
 
 
@@ -149,6 +158,40 @@ class Backend(Protocol):
         granularity: Granularity | str = ...,
     ) -> LineagePage:
         """Walk the lineage graph from a node."""
+
+    def create_artifact(
+        self, name: str, type: str, source_uri: str, properties: Mapping[str, Any] | None = ...
+    ) -> ArtifactSummary:
+        """Record a named, typed artifact at a source URI."""
+
+    def list_artifacts(
+        self,
+        *,
+        source_uri: str | None = ...,
+        artifact_type: str | None = ...,
+        sort_by: str = ...,
+        sort_order: str = ...,
+        max_results: int = ...,
+    ) -> list[ArtifactSummary]:
+        """List artifacts."""
+
+    def create_context(
+        self,
+        name: str,
+        type: str,
+        *,
+        description: str | None = ...,
+        properties: Mapping[str, Any] | None = ...,
+    ) -> ContextSummary:
+        """Record a context."""
+
+    def create_association(self, source: str, destination: str, type: str) -> AssociationSummary:
+        """Add a typed edge between two nodes."""
+
+    def list_associations(
+        self, *, source: str | None = ..., destination: str | None = ...
+    ) -> list[AssociationSummary]:
+        """List associations."""
 
     def ingest(self, event: Mapping[str, Any]) -> bool:
         """Store one OpenLineage event; return whether it was new."""
