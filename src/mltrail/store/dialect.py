@@ -16,6 +16,10 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 
+class RawJSON(str):
+    """JSON text to store as it is in a JSON column by :func:`bulk_insert`, not encoded again."""
+
+
 def insert_for(dialect: str, table: Table) -> PgInsert | SqliteInsert:
     """Return an INSERT for ``table`` that supports ``ON CONFLICT`` on the backend named ``dialect``."""
     return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
@@ -85,35 +89,57 @@ def insert_missing(
 
 
 @cache
-def _bulk_insert_plan(dialect: Any, table: Table, columns: tuple[str, ...]) -> tuple[str, list[Any]]:
+def _bulk_insert_plan(
+    dialect: Any, table: Table, columns: tuple[str, ...], skip_on: tuple[str, ...] | None
+) -> tuple[str, list[Any]]:
     """Return the driver SQL inserting ``columns`` into ``table``, and a converter per column."""
-    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
     table_name = dialect.identifier_preparer.format_table(table)
     converters: list[Any] = []
+    placeholders = []
     for name in columns:
         kind = table.c[name].type
+        placeholders.append("%s::json" if isinstance(kind, JSON) else "%s")
         if isinstance(kind, Uuid):
             converters.append((lambda v: v if v is None else v.hex) if dialect.name == "sqlite" else None)
         elif isinstance(kind, JSON):
-            converters.append(lambda v: v if v is None else json.dumps(v))
+            converters.append(lambda v: v if v is None or isinstance(v, RawJSON) else json.dumps(v))
         else:
             converters.append(None)
     if dialect.name == "postgresql":
-        return f"COPY {table_name} ({names}) FROM STDIN", converters
-    return f"INSERT INTO {table_name} ({names}) VALUES ({', '.join('?' * len(columns))})", converters
+        if skip_on is None:
+            return f"COPY {table_name} ({names}) FROM STDIN", converters
+        conflict = ", ".join(quote(name) for name in skip_on)
+        values = ", ".join(placeholders)
+        return (
+            f"INSERT INTO {table_name} ({names}) VALUES ({values}) ON CONFLICT ({conflict}) DO NOTHING",
+            converters,
+        )
+    verb = "INSERT" if skip_on is None else "INSERT OR IGNORE"
+    return f"{verb} INTO {table_name} ({names}) VALUES ({', '.join('?' * len(columns))})", converters
 
 
-def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def bulk_insert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    skip_on: Sequence[str] | None = None,
+) -> None:
     """Insert new rows on the driver's cursor: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
 
     For the set-wise recording of new runs, where SQLAlchemy's per-row parameter handling costs
     more than the database. Values are bound (or streamed by ``COPY``), never put in the SQL text.
-    All rows must have the same keys.
+    All rows must have the same keys. With ``skip_on`` (a unique key's columns), rows that clash
+    with stored ones are skipped instead of failing (``executemany`` on PostgreSQL too).
     """
     if not rows:
         return
     columns = tuple(rows[0])
-    sql, converters = _bulk_insert_plan(connection.dialect, table, columns)
+    sql, converters = _bulk_insert_plan(
+        connection.dialect, table, columns, None if skip_on is None else tuple(skip_on)
+    )
     values: list[tuple[Any, ...]] = list(map(itemgetter(*columns), rows))
     if len(columns) == 1:
         values = [(value,) for value in values]
@@ -122,7 +148,7 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, A
         values = [_converted(row, converting) for row in values]
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql" and skip_on is None:
             with cursor.copy(sql) as copy:
                 for row in values:
                     copy.write_row(row)

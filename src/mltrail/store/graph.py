@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,12 +24,12 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
-from mltrail.store.dialect import bulk_insert, insert_missing, upsert
+from mltrail.store.dialect import RawJSON, bulk_insert, insert_missing, upsert
 
 DEFAULT_NAMESPACE = "mltrail"
 """The job namespace of runs tracked without one."""
 
-_RANK = {"START": 0, "RUNNING": 1, "OTHER": 1, None: 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
+RANK = {"START": 0, "RUNNING": 1, "OTHER": 1, None: 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
 _STATE = {
     "START": "RUNNING",
     "RUNNING": "RUNNING",
@@ -41,6 +42,7 @@ _FINAL_STATES = {"COMPLETED", "FAILED", "ABORTED"}
 _TRACKED_STATE = {"InProgress": "RUNNING", "Completed": "COMPLETED", "Failed": "FAILED", "Stopped": "ABORTED"}
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 _CHUNK = 500
+NO_FACETS = RawJSON("{}")
 _RUN_COLUMNS = (
     "job_id",
     "state",
@@ -111,15 +113,14 @@ class RunFold:
 
 def fold_stored(connection: Connection, run_ids: Iterable[UUID]) -> list[RunFold]:
     """Fold every stored event of these runs."""
-    e = t.ol_event.c
     events: dict[UUID, list[tuple[int, int, int, dict[str, Any]]]] = {}
     ids = sorted(run_ids)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         for run_id, event_type, event_time, row_id, payload in connection.execute(
-            select(e.run_id, e.event_type, e.event_time, e.id, e.payload).where(e.run_id.in_(chunk))
+            _STORED_EVENTS, {"ids": chunk}
         ):
-            events.setdefault(run_id, []).append((event_time, _RANK[event_type], row_id, payload))
+            events.setdefault(run_id, []).append((event_time, RANK[event_type], row_id, payload))
     return [fold_run(run_id, sorted(found, key=lambda item: item[:3])) for run_id, found in events.items()]
 
 
@@ -182,25 +183,32 @@ def _optional_time(value: Any) -> int | None:
 
 
 def rebuild_runs(
-    connection: Connection, run_ids: Iterable[UUID], jobs: Mapping[UUID, tuple[str, str]] | None = None
+    connection: Connection,
+    run_ids: Iterable[UUID],
+    jobs: Mapping[UUID, tuple[str, str]] | None = None,
+    *,
+    known: Mapping[UUID, RunFold] | None = None,
 ) -> list[RunFold]:
     """Rebuild the lineage rows of these runs from their events and their tracked rows; return them.
 
     ``jobs`` names the job of tracked runs new to the graph; otherwise a tracked run keeps the
-    job it has, or gets ``mltrail`` / ``<experiment>.<run name>``.
+    job it has, or gets ``mltrail`` / ``<experiment>.<run name>``. ``known`` holds runs already
+    folded from all of their events, which are then not read back.
     """
     ids = set(run_ids)
     if not ids:
         return []
-    folds = {fold.run_id: fold for fold in fold_stored(connection, ids)}
-    for run_id, fold in _tracked(connection, ids, dict(jobs or {})).items():
+    folds = dict(known or {})
+    folds.update((fold.run_id, fold) for fold in fold_stored(connection, ids - folds.keys()))
+    tracked = _tracked(connection, ids, dict(jobs or {}))
+    for run_id, fold in tracked.items():
         folds[run_id] = _combine(folds.get(run_id), fold)
-    _write(connection, list(folds.values()))
+    _write(connection, list(folds.values()), new=(known or {}).keys() - tracked.keys())
     return list(folds.values())
 
 
-def _write(connection: Connection, folds: Sequence[RunFold], *, new: bool = False) -> None:
-    """Write runs' lineage rows; ``new`` runs have none yet, so they are bulk inserted."""
+def _write(connection: Connection, folds: Sequence[RunFold], *, new: AbstractSet[UUID]) -> None:
+    """Write runs' lineage rows, replacing the old; ``new`` runs have none yet, so they are bulk inserted."""
     if not folds:
         return
     jobs = ensure_jobs(
@@ -225,11 +233,16 @@ def _write(connection: Connection, folds: Sequence[RunFold], *, new: bool = Fals
         }
         for f in folds
     ]
-    if new:
-        bulk_insert(connection, t.lineage_run, rows)
-    else:
-        upsert(connection, t.lineage_run, rows, conflict=("id",), update=_RUN_COLUMNS, may_repeat=False)
-    run_ids = [] if new else [f.run_id for f in folds]
+    bulk_insert(connection, t.lineage_run, [row for row in rows if row["id"] in new])
+    upsert(
+        connection,
+        t.lineage_run,
+        [row for row in rows if row["id"] not in new],
+        conflict=("id",),
+        update=_RUN_COLUMNS,
+        may_repeat=False,
+    )
+    run_ids = [f.run_id for f in folds if f.run_id not in new]
     for start in range(0, len(run_ids), _CHUNK):
         connection.execute(delete(t.run_io).where(t.run_io.c.run_id.in_(run_ids[start : start + _CHUNK])))
     bulk_insert(
@@ -242,7 +255,9 @@ def _write(connection: Connection, folds: Sequence[RunFold], *, new: bool = Fals
                 "direction": direction,
                 "version": io.version,
                 "at_time": at_time,
-                "facets": {"facets": io.facets, "ioFacets": io.io_facets},
+                "facets": {"facets": io.facets, "ioFacets": io.io_facets}
+                if io.facets or io.io_facets
+                else NO_FACETS,
             }
             for f in folds
             for direction, ios, at_time in (
@@ -263,32 +278,49 @@ def _write(connection: Connection, folds: Sequence[RunFold], *, new: bool = Fals
     )
 
 
+_r, _e, _rd, _d, _lr, _j = t.run.c, t.experiment.c, t.run_dataset.c, t.dataset.c, t.lineage_run.c, t.job.c
+_TRACKED_RUNS = (
+    select(_r.id, _r.status, _r.start_time, _r.end_time, _e.name, _r.name, _j.namespace, _j.name)
+    .join(t.experiment, _e.id == _r.experiment_id)
+    .outerjoin(t.lineage_run, _lr.id == _r.id)
+    .outerjoin(t.job, _j.id == _lr.job_id)
+    .where(_r.id.in_(bindparam("ids", expanding=True)))
+)
+_TRACKED_DATASETS = (
+    select(_rd.run_id, _rd.direction, _d.namespace, _d.name)
+    .join(t.dataset, _d.id == _rd.dataset_id)
+    .where(_rd.run_id.in_(bindparam("ids", expanding=True)))
+)
+_STORED_EVENTS = select(
+    t.ol_event.c.run_id,
+    t.ol_event.c.event_type,
+    t.ol_event.c.event_time,
+    t.ol_event.c.id,
+    t.ol_event.c.payload,
+).where(t.ol_event.c.run_id.in_(bindparam("ids", expanding=True)))
+
+
 def _tracked(
     connection: Connection, ids: set[UUID], jobs: dict[UUID, tuple[str, str]]
 ) -> dict[UUID, RunFold]:
     """Runs tracked through the SDK, as folds: state, times and datasets from their rows."""
-    if not ids:
-        return {}
-    r, e, rd, d, lr, j = t.run.c, t.experiment.c, t.run_dataset.c, t.dataset.c, t.lineage_run.c, t.job.c
     folds: dict[UUID, RunFold] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
         for run_id, status, started, ended, experiment, name, namespace, job in connection.execute(
-            select(r.id, r.status, r.start_time, r.end_time, e.name, r.name, j.namespace, j.name)
-            .join(t.experiment, e.id == r.experiment_id)
-            .outerjoin(t.lineage_run, lr.id == r.id)
-            .outerjoin(t.job, j.id == lr.job_id)
-            .where(r.id.in_(chunk))
+            _TRACKED_RUNS, {"ids": chunk}
         ):
             job_namespace, job_name = jobs.get(run_id) or (
                 (namespace, job) if namespace is not None else (DEFAULT_NAMESPACE, f"{experiment}.{name}")
             )
             folds[run_id] = tracked_fold(run_id, (job_namespace, job_name), status, started, ended)
+    if not folds:
+        return folds
+    tracked = sorted(folds)
+    for start in range(0, len(tracked), _CHUNK):
         for run_id, direction, namespace, name in connection.execute(
-            select(rd.run_id, rd.direction, d.namespace, d.name)
-            .join(t.dataset, d.id == rd.dataset_id)
-            .where(rd.run_id.in_(chunk))
+            _TRACKED_DATASETS, {"ids": tracked[start : start + _CHUNK]}
         ):
             target = folds[run_id].inputs if direction == "input" else folds[run_id].outputs
             target.setdefault((namespace, name), Io(namespace, name))
@@ -326,7 +358,7 @@ def add_tracked_runs(connection: Connection, folds: Sequence[RunFold]) -> None:
             connection, [f.run_id for f in folds], {f.run_id: (f.job_namespace, f.job_name) for f in folds}
         )
     else:
-        _write(connection, folds, new=True)
+        _write(connection, folds, new={fold.run_id for fold in folds})
 
 
 def _combine(events: RunFold | None, tracked: RunFold) -> RunFold:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from mltrail.core.entities import RunKind, RunStatus
 from mltrail.core.errors import EventValidationError
@@ -24,11 +24,13 @@ from mltrail.openlineage.events import read_mltrail_facets
 from mltrail.openlineage.validation import validate_event
 from mltrail.store import tables as t
 from mltrail.store import writes
-from mltrail.store.dialect import insert_missing
+from mltrail.store.dialect import RawJSON, bulk_insert
 from mltrail.store.graph import (
+    RANK,
     RunFold,
     ensure_datasets,
     ensure_jobs,
+    fold_run,
     merge_dataset_facets,
     rebuild_runs,
     time_ms,
@@ -47,6 +49,8 @@ class Prepared:
     kind: str
     digest: str
     payload: dict[str, Any]
+    canonical: str
+    """The event as canonical JSON (sorted keys, no spaces): what is stored and hashed."""
     event_time: int
     event_type: str | None
     run_id: UUID | None
@@ -75,6 +79,7 @@ def prepare(index: int, payload: Any) -> Prepared:
         kind=kind,
         digest=hashlib.sha256(canonical.encode()).hexdigest(),
         payload=payload,
+        canonical=canonical,
         event_time=time_ms(payload["eventTime"]),
         event_type=payload.get("eventType") if kind == "RunEvent" else None,
         run_id=UUID(run["runId"]) if run else None,
@@ -93,21 +98,38 @@ def store_events(
     ``experiment_id`` finds or creates an experiment by name, for runs with mltrail facets.
     """
     unique = list({event.digest: event for event in events}.values())
-    rows = [
-        {
-            "digest": e.digest,
-            "kind": e.kind,
-            "event_type": e.event_type,
-            "run_id": e.run_id,
-            "event_time": e.event_time,
-            "received_at": now,
-            "payload": e.payload,
-        }
-        for e in unique
-    ]
-    stored = set(insert_missing(connection, t.ol_event, rows, conflict=("digest",), returning="digest"))
-    new = [e for e in unique if e.digest in stored]
-    folds = rebuild_runs(connection, {e.run_id for e in new if e.run_id is not None})
+    run_ids = {e.run_id for e in unique if e.run_id is not None}
+    earlier = _runs_with_events(connection, run_ids)
+    known_digests = _stored_digests(connection, [e.digest for e in unique])
+    new = [e for e in unique if e.digest not in known_digests]
+    bulk_insert(  # one that another writer stored meanwhile is skipped; its projection is idempotent
+        connection,
+        t.ol_event,
+        [
+            {
+                "digest": e.digest,
+                "kind": e.kind,
+                "event_type": e.event_type,
+                "run_id": e.run_id,
+                "event_time": e.event_time,
+                "received_at": now,
+                "payload": RawJSON(e.canonical),
+            }
+            for e in new
+        ],
+        skip_on=("digest",),
+    )
+    by_run: dict[UUID, list[Prepared]] = {}
+    for e in new:
+        if e.run_id is not None and e.run_id not in earlier:
+            by_run.setdefault(e.run_id, []).append(e)
+    known = {  # runs whose every event is in this batch: fold them here, without reading them back
+        run_id: fold_run(
+            run_id, sorted((e.event_time, RANK[e.event_type], e.index, e.payload) for e in found)
+        )
+        for run_id, found in by_run.items()
+    }
+    folds = rebuild_runs(connection, {e.run_id for e in new if e.run_id is not None}, known=known)
     _apply_static(connection, [e for e in new if e.kind != "RunEvent"])
     project_tracking(connection, folds, experiment_id)
     return new
@@ -172,6 +194,39 @@ def project_tracking(
             )
         set_summaries(connection, fold.run_id, exp_id, info.metrics)
 
+
+_CHUNK = 500
+
+
+def _stored_digests(connection: Connection, digests: Sequence[str]) -> set[str]:
+    """Which of these events are stored already."""
+    found: set[str] = set()
+    for start in range(0, len(digests), _CHUNK):
+        found.update(
+            connection.execute(_STORED_DIGESTS, {"digests": digests[start : start + _CHUNK]}).scalars()
+        )
+    return found
+
+
+_STORED_DIGESTS = select(t.ol_event.c.digest).where(
+    t.ol_event.c.digest.in_(bindparam("digests", expanding=True))
+)
+
+
+def _runs_with_events(connection: Connection, run_ids: set[UUID]) -> set[UUID]:
+    """Which of these runs already have stored events."""
+    found: set[UUID] = set()
+    ordered = sorted(run_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        found.update(
+            connection.execute(_RUNS_WITH_EVENTS, {"ids": ordered[start : start + _CHUNK]}).scalars()
+        )
+    return found
+
+
+_RUNS_WITH_EVENTS = (
+    select(t.ol_event.c.run_id).distinct().where(t.ol_event.c.run_id.in_(bindparam("ids", expanding=True)))
+)
 
 _TRACKING_STATUS = {
     "RUNNING": RunStatus.IN_PROGRESS,

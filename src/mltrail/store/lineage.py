@@ -103,6 +103,7 @@ def query(
             frontiers[direction] = found
         if not any(frontiers.values()) or (after is None and _enough(depths, level, page_size, graph, walk)):
             break
+    graph.prefetch_names(depths)
     ordered = sorted(
         ((depth, graph.node_id(key), key) for key, depth in depths.items() if graph.wanted(key, walk)),
         key=lambda item: (item[0], item[1]),
@@ -312,23 +313,33 @@ class _Graph:
         return rows
 
     def _run_inputs(self, keys: list[Key]) -> list[Step]:
+        """Datasets these runs read, each at the version it read, resolved in the same query."""
         io = t.run_io.c
+        written = t.run_io.alias("written")
+        w = written.c
+        last_write = (
+            select(w.run_id, w.version)
+            .where(w.dataset_id == io.dataset_id, w.direction == "output", w.at_time <= io.at_time)
+            .order_by(w.at_time.desc(), w.run_id.desc())
+            .limit(1)
+        )
+        producer = last_write.with_only_columns(w.run_id).scalar_subquery()
+        producer_version = last_write.with_only_columns(w.version).scalar_subquery()
         rows = self._io_rows(
             lambda ids: and_(io.run_id.in_(ids), io.direction == "input"),
             (key[1] for key in keys),
             io.run_id,
             io.dataset_id,
             io.version,
-            io.at_time,
+            producer,
+            producer_version,
         )
-        return [
-            (
-                ("dataset", dataset_id, self._version_read(dataset_id, version, at_time)),
-                ("run", run_id),
-                "INPUT",
-            )
-            for run_id, dataset_id, version, at_time in rows
-        ]
+        steps: list[Step] = []
+        for run_id, dataset_id, version, writer, writer_version in rows:
+            if version is None:
+                version = "" if writer is None else writer_version or str(_as_uuid(writer))
+            steps.append((("dataset", dataset_id, version), ("run", run_id), "INPUT"))
+        return steps
 
     def _version_read(self, dataset_id: int, version: str | None, at_time: int) -> str:
         """The version of a dataset a run read: the one it named, else the last written before it started."""
@@ -389,11 +400,13 @@ class _Graph:
                     continue
             if version == "":
                 continue
-            condition = io.version == version
-            if _is_uuid(version):
-                condition = condition | (io.run_id == UUID(version))
+            if _is_uuid(version):  # the version a run wrote is named after the run
+                steps.append((("run", UUID(version)), key, "OUTPUT"))
+                continue
             rows = self._connection.execute(
-                select(io.run_id).where(io.dataset_id == dataset_id, io.direction == "output", condition)
+                select(io.run_id).where(
+                    io.dataset_id == dataset_id, io.direction == "output", io.version == version
+                )
             ).all()
             steps += [(("run", run_id), key, "OUTPUT") for (run_id,) in rows]
         return steps
@@ -556,6 +569,18 @@ class _Graph:
         ).one()
         return str(NodeId(NodeType.TRIAL, (experiment, trial)))
 
+    def prefetch_names(self, keys: Iterable[Key]) -> None:
+        """Read the names of all these datasets and jobs at once (sorting needs every node's id)."""
+        datasets = {key[1] for key in keys if key[0] == "dataset"} - self._datasets.keys()
+        jobs = {key[1] for key in keys if key[0] == "job"} - self._jobs.keys()
+        d, j = t.dataset.c, t.job.c
+        for dataset_id, namespace, name, uri in self._chunked(
+            select(d.id, d.namespace, d.name, d.uri), d.id, sorted(datasets)
+        ):
+            self._datasets[dataset_id] = (namespace, name, uri)
+        for job_id, namespace, name in self._chunked(select(j.id, j.namespace, j.name), j.id, sorted(jobs)):
+            self._jobs[job_id] = (namespace, name)
+
     def _dataset(self, dataset_id: int) -> tuple[str, str, str]:
         if dataset_id not in self._datasets:
             d = t.dataset.c
@@ -595,7 +620,9 @@ class _Graph:
         for key in keys:
             if key in described:
                 continue
-            if key[0] == "dataset":
+            if key[0] == "run":  # named by an event's version facet, never seen as a run itself
+                described[key] = {"run_id": str(key[1])}
+            elif key[0] == "dataset":
                 namespace, name, uri = self._dataset(key[1])
                 version = None if key[2] in ("", _ALL) else key[2]
                 described[key] = {"namespace": namespace, "name": name, "uri": uri, "version": version}
@@ -617,3 +644,8 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _as_uuid(value: Any) -> UUID:
+    """A run id as read back: a UUID, or its hex on SQLite when read through a subquery."""
+    return value if isinstance(value, UUID) else UUID(value)
