@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: venv demo test lint format bench clean
+.PHONY: venv demo test lint format bench bench-lineage clean
 
 # The virtualenv is (re)built whenever pyproject.toml changes; the stamp marks a finished install.
 $(VENV)/.installed: pyproject.toml
@@ -48,6 +48,9 @@ format: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-lineage: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.lineage $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work
