@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
 
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
@@ -380,15 +380,13 @@ def ensure_datasets(
     connection: Connection, uris: Mapping[tuple[str, str], str]
 ) -> dict[tuple[str, str], int]:
     """Create the datasets named ``(namespace, name)`` where missing; return their ids by name."""
-    rows = [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in uris.items()]
-    insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
-    d = t.dataset.c
-    found = connection.execute(
-        select(d.namespace, d.name, d.id).where(
-            d.namespace.in_({ns for ns, _ in uris}), d.name.in_({name for _, name in uris})
-        )
-    )
-    return {(ns, name): dataset_id for ns, name, dataset_id in found if (ns, name) in uris}
+    found = _by_name(connection, _DATASET_IDS, list(uris))
+    missing = [key for key in uris if key not in found]
+    if missing:
+        rows = [{"namespace": ns, "name": name, "uri": uris[ns, name]} for ns, name in missing]
+        insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
+        found.update(_by_name(connection, _DATASET_IDS, missing))
+    return {key: row[0] for key, row in found.items()}
 
 
 def ensure_jobs(
@@ -396,41 +394,57 @@ def ensure_jobs(
 ) -> dict[tuple[str, str], int]:
     """Create missing jobs and merge newer facets into them; return job ids by ``(namespace, name)``.
 
-    ``jobs`` maps each job to the time of the event that described it and its facets.
+    ``jobs`` maps each job to the time of the event that described it and its facets. A job's
+    ``updated_at`` is when its facets last changed.
     """
-    insert_missing(
-        connection,
-        t.job,
-        [
-            {"namespace": ns, "name": name, "facets": {}, "created_at": at, "updated_at": at}
-            for (ns, name), (at, _) in jobs.items()
-        ],
-        conflict=("namespace", "name"),
-    )
-    j = t.job.c
-    found = {
-        (ns, name): (job_id, updated, facets)
-        for ns, name, job_id, updated, facets in connection.execute(
-            select(j.namespace, j.name, j.id, j.updated_at, j.facets).where(
-                j.namespace.in_({ns for ns, _ in jobs}), j.name.in_({name for _, name in jobs})
-            )
-        )
-        if (ns, name) in jobs
-    }
+    found = _by_name(connection, _JOB_ROWS, list(jobs))
+    missing = [key for key in jobs if key not in found]
+    if missing:
+        rows = [
+            {
+                "namespace": ns,
+                "name": name,
+                "facets": {},
+                "created_at": jobs[ns, name][0],
+                "updated_at": jobs[ns, name][0],
+            }
+            for ns, name in missing
+        ]
+        insert_missing(connection, t.job, rows, conflict=("namespace", "name"))
+        found.update(_by_name(connection, _JOB_ROWS, missing))
     changes = []
     for key, (at, facets) in jobs.items():
         job_id, updated, stored = found[key]
         merged = _merge(stored, facets, newer=at >= updated)
-        if merged != stored or at > updated:
+        if merged != stored:
             changes.append({"b_id": job_id, "b_facets": merged, "b_updated": max(at, updated)})
     if changes:
-        connection.execute(
-            update(t.job)
-            .where(j.id == bindparam("b_id"))
-            .values(facets=bindparam("b_facets"), updated_at=bindparam("b_updated")),
-            changes,
-        )
-    return {key: value[0] for key, value in found.items()}
+        connection.execute(_UPDATE_JOB, changes)
+    return {key: row[0] for key, row in found.items()}
+
+
+_DATASET_IDS = select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id).where(
+    tuple_(t.dataset.c.namespace, t.dataset.c.name).in_(bindparam("names", expanding=True))
+)
+_JOB_ROWS = select(t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets).where(
+    tuple_(t.job.c.namespace, t.job.c.name).in_(bindparam("names", expanding=True))
+)
+_UPDATE_JOB = (
+    update(t.job)
+    .where(t.job.c.id == bindparam("b_id"))
+    .values(facets=bindparam("b_facets"), updated_at=bindparam("b_updated"))
+)
+
+
+def _by_name(
+    connection: Connection, query: Any, names: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """Rows of ``query`` (namespace, name, …) for these names, by name."""
+    found: dict[tuple[str, str], Any] = {}
+    for start in range(0, len(names), _CHUNK):
+        for row in connection.execute(query, {"names": list(names[start : start + _CHUNK])}):
+            found[row[0], row[1]] = tuple(row[2:])
+    return found
 
 
 def merge_dataset_facets(connection: Connection, facets: Mapping[int, tuple[int, Mapping[str, Any]]]) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, bindparam, func, literal_column, or_, select, tuple_
 
 from mltrail.core.errors import NotFoundError, ValidationError
 from mltrail.core.lineage import (
@@ -179,6 +179,7 @@ class _Graph:
         self._datasets: dict[int, tuple[str, str, str]] = {}
         self._jobs: dict[int, tuple[str, str]] = {}
         self._names: dict[Key, str] = {}
+        self._has_associations: bool | None = None
 
     # -- start -------------------------------------------------------------------------------------
 
@@ -269,6 +270,12 @@ class _Graph:
 
     def _associations(self, frontier: Sequence[Key], up: bool) -> list[Step]:
         """Edges added by hand (``mltrail.lineage.Association``) into or out of the frontier."""
+        if self._has_associations is None:
+            self._has_associations = (
+                self._connection.execute(select(t.association.c.source).limit(1)).first() is not None
+            )
+        if not self._has_associations:
+            return []
         ids: dict[str, list[Key]] = {}
         for key in frontier:
             ids.setdefault(self.node_id(key), []).append(key)
@@ -425,11 +432,78 @@ class _Graph:
             )
             origin = {key[1]: key for key in all_versions}
             steps += [(origin[dataset_id], ("run", run_id), "INPUT") for dataset_id, run_id in rows]
+        # PostgreSQL: one query per level, round trips cost more than the query. SQLite: the
+        # planner does better with a short query per version, and in-process calls are cheap.
+        written = []
+        if self._connection.dialect.name == "postgresql":
+            written = [key for key in keys if key[2] not in (_ALL, "") and _is_uuid(key[2])]
+            steps += self._readers_of_writes(written)
         for key in keys:
-            if key[2] == _ALL:
+            if key[2] == _ALL or key in written:
                 continue
             _, dataset_id, version = key
             steps += [(key, ("run", run_id), "INPUT") for run_id in self._readers(dataset_id, version)]
+        return steps
+
+    def _readers_of_writes(self, keys: list[Key]) -> list[Step]:
+        """Runs that read the versions these runs wrote: started after the write, before the next one.
+
+        One query per level: each write's window comes from the next write of its dataset.
+        """
+        if not keys:
+            return []
+        w, r, n = t.run_io.alias("w"), t.run_io.alias("r"), t.run_io.alias("n")
+        following = (
+            select(func.min(n.c.at_time))
+            .where(n.c.dataset_id == w.c.dataset_id, n.c.direction == "output", n.c.at_time > w.c.at_time)
+            .scalar_subquery()
+        )
+        writes = (
+            select(w.c.run_id, w.c.dataset_id, w.c.at_time, following.label("until"))
+            .where(
+                w.c.direction == "output",
+                w.c.run_id.in_(bindparam("runs", expanding=True)),
+                w.c.dataset_id.in_(bindparam("datasets", expanding=True)),
+            )
+            .offset(literal_column("0"))  # keeps SQLite from re-running `until` for every reader
+            .subquery("writes")
+        )
+        query = select(writes.c.run_id, writes.c.dataset_id, r.c.run_id).join(
+            r,
+            and_(
+                r.c.dataset_id == writes.c.dataset_id,
+                r.c.direction == "input",
+                r.c.version.is_(None),
+                r.c.at_time >= writes.c.at_time,
+                or_(writes.c.until.is_(None), r.c.at_time < writes.c.until),
+            ),
+        )
+        window = self._runs_window()
+        if window is not None:
+            query = query.join(t.lineage_run, t.lineage_run.c.id == r.c.run_id).where(window)
+        by_write = {(UUID(key[2]), key[1]): key for key in keys}
+        pairs = list(by_write)
+        steps: list[Step] = []
+        for start in range(0, len(pairs), _CHUNK):
+            chunk = pairs[start : start + _CHUNK]  # runs x datasets may pair more: keep the asked ones
+            bound = {"runs": sorted({run for run, _ in chunk}), "datasets": sorted({d for _, d in chunk})}
+            for writer, dataset_id, reader in self._connection.execute(query, bound):
+                origin = by_write.get((_as_uuid(writer), dataset_id))
+                if origin is not None:
+                    steps.append((origin, ("run", _as_uuid(reader)), "INPUT"))
+        named = t.run_io.c
+        for start in range(0, len(keys), _CHUNK):
+            group = keys[start : start + _CHUNK]
+            rows = self._connection.execute(
+                select(named.dataset_id, named.version, named.run_id).where(
+                    named.direction == "input",
+                    tuple_(named.dataset_id, named.version).in_([(key[1], key[2]) for key in group]),
+                )
+            )
+            steps += [
+                (("dataset", dataset_id, version), ("run", run_id), "INPUT")
+                for dataset_id, version, run_id in rows
+            ]
         return steps
 
     def _readers(self, dataset_id: int, version: str) -> list[UUID]:
