@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, delete, select, tuple_, update
 
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
@@ -423,12 +423,8 @@ def ensure_jobs(
     return {key: row[0] for key, row in found.items()}
 
 
-_DATASET_IDS = select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id).where(
-    tuple_(t.dataset.c.namespace, t.dataset.c.name).in_(bindparam("names", expanding=True))
-)
-_JOB_ROWS = select(t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets).where(
-    tuple_(t.job.c.namespace, t.job.c.name).in_(bindparam("names", expanding=True))
-)
+_DATASET_IDS = select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id)
+_JOB_ROWS = select(t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets)
 _UPDATE_JOB = (
     update(t.job)
     .where(t.job.c.id == bindparam("b_id"))
@@ -439,11 +435,23 @@ _UPDATE_JOB = (
 def _by_name(
     connection: Connection, query: Any, names: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], Any]:
-    """Rows of ``query`` (namespace, name, …) for these names, by name."""
+    """Rows of ``query`` (namespace, name, …) for these names, by name.
+
+    SQLite scans the whole index for ``(namespace, name) IN (…)``, so there the query asks for
+    namespaces and names separately (each pair an index lookup) and drops the pairs not asked for.
+    """
+    wanted = set(names)
+    c = query.selected_columns
     found: dict[tuple[str, str], Any] = {}
     for start in range(0, len(names), _CHUNK):
-        for row in connection.execute(query, {"names": list(names[start : start + _CHUNK])}):
-            found[row[0], row[1]] = tuple(row[2:])
+        chunk = names[start : start + _CHUNK]
+        if connection.dialect.name == "sqlite":
+            condition = and_(c[0].in_({ns for ns, _ in chunk}), c[1].in_({name for _, name in chunk}))
+        else:
+            condition = tuple_(c[0], c[1]).in_(chunk)
+        for row in connection.execute(query.where(condition)):
+            if (row[0], row[1]) in wanted:
+                found[row[0], row[1]] = tuple(row[2:])
     return found
 
 
