@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
 
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
@@ -207,15 +207,22 @@ def rebuild_runs(
     return list(folds.values())
 
 
-def _write(connection: Connection, folds: Sequence[RunFold], *, new: AbstractSet[UUID]) -> None:
+def _write(
+    connection: Connection,
+    folds: Sequence[RunFold],
+    *,
+    new: AbstractSet[UUID],
+    dataset_ids: Mapping[tuple[str, str], int] | None = None,
+) -> None:
     """Write runs' lineage rows, replacing the old; ``new`` runs have none yet, so they are bulk inserted."""
     if not folds:
         return
     jobs = ensure_jobs(
         connection, {(f.job_namespace, f.job_name): (f.updated_at, f.job_facets) for f in folds}
     )
-    datasets = {key: uri_of(*key) for f in folds for key in (*f.inputs, *f.outputs)}
-    dataset_ids = ensure_datasets(connection, datasets)
+    known = dict(dataset_ids or {})
+    datasets = {key: uri_of(*key) for f in folds for key in (*f.inputs, *f.outputs) if key not in known}
+    dataset_ids = known | ensure_datasets(connection, datasets)
     rows = [
         {
             "id": f.run_id,
@@ -351,14 +358,16 @@ def tracked_fold(
     )
 
 
-def add_tracked_runs(connection: Connection, folds: Sequence[RunFold]) -> None:
-    """Add runs the SDK has just recorded; events that arrived for them first still lead."""
+def add_tracked_runs(
+    connection: Connection, folds: Sequence[RunFold], dataset_ids: Mapping[tuple[str, str], int]
+) -> None:
+    """Add runs the SDK has just recorded (with their datasets' ids); events that came first still lead."""
     if fold_stored(connection, [fold.run_id for fold in folds]):
         rebuild_runs(
             connection, [f.run_id for f in folds], {f.run_id: (f.job_namespace, f.job_name) for f in folds}
         )
     else:
-        _write(connection, folds, new={fold.run_id for fold in folds})
+        _write(connection, folds, new={fold.run_id for fold in folds}, dataset_ids=dataset_ids)
 
 
 def _combine(events: RunFold | None, tracked: RunFold) -> RunFold:
@@ -380,13 +389,9 @@ def ensure_datasets(
     connection: Connection, uris: Mapping[tuple[str, str], str]
 ) -> dict[tuple[str, str], int]:
     """Create the datasets named ``(namespace, name)`` where missing; return their ids by name."""
-    found = _by_name(connection, _DATASET_IDS, list(uris))
-    missing = [key for key in uris if key not in found]
-    if missing:
-        rows = [{"namespace": ns, "name": name, "uri": uris[ns, name]} for ns, name in missing]
-        insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
-        found.update(_by_name(connection, _DATASET_IDS, missing))
-    return {key: row[0] for key, row in found.items()}
+    rows = [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in uris.items()]
+    insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
+    return {key: row[0] for key, row in _by_name(connection, _DATASET_IDS, list(uris)).items()}
 
 
 def ensure_jobs(
@@ -437,18 +442,18 @@ def _by_name(
 ) -> dict[tuple[str, str], Any]:
     """Rows of ``query`` (namespace, name, …) for these names, by name.
 
-    SQLite scans the whole index for ``(namespace, name) IN (…)``, so there the query asks for
-    namespaces and names separately (each pair an index lookup) and drops the pairs not asked for.
+    The query asks for the namespaces and the names separately, which both backends answer from
+    the ``(namespace, name)`` index (SQLite scans the whole index for ``(namespace, name) IN (…)``,
+    PostgreSQL often the whole table), and drops the pairs not asked for.
     """
+    if not names:
+        return {}
     wanted = set(names)
     c = query.selected_columns
     found: dict[tuple[str, str], Any] = {}
     for start in range(0, len(names), _CHUNK):
         chunk = names[start : start + _CHUNK]
-        if connection.dialect.name == "sqlite":
-            condition = and_(c[0].in_({ns for ns, _ in chunk}), c[1].in_({name for _, name in chunk}))
-        else:
-            condition = tuple_(c[0], c[1]).in_(chunk)
+        condition = and_(c[0].in_({ns for ns, _ in chunk}), c[1].in_({name for _, name in chunk}))
         for row in connection.execute(query.where(condition)):
             if (row[0], row[1]) in wanted:
                 found[row[0], row[1]] = tuple(row[2:])

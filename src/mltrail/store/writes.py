@@ -131,7 +131,7 @@ def _record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
         may_repeat=shares_trials,
         new_trials=new_trials,
     )
-    _link_datasets(connection, [(run.row["id"], run.batch) for run in runs])
+    dataset_ids = _link_datasets(connection, [(run.row["id"], run.batch) for run in runs])
     refresh_trials(connection, set(trial_ids.values()))
     graph.add_tracked_runs(
         connection,
@@ -147,6 +147,7 @@ def _record_runs(connection: Connection, runs: Sequence[NewRun]) -> None:
             )
             for run in runs
         ],
+        dataset_ids,
     )
 
 
@@ -377,8 +378,10 @@ def _write_params_and_tags(
     )
 
 
-def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]) -> None:
-    """Record runs' input and output datasets, creating the datasets where missing."""
+def _link_datasets(
+    connection: Connection, batches: Sequence[tuple[UUID, Batch]]
+) -> dict[tuple[str, str], int]:
+    """Record runs' input and output datasets, creating the datasets where missing; return their ids."""
     links = [
         (run_id, ref, direction)
         for run_id, batch in batches
@@ -386,7 +389,7 @@ def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]
         for ref in refs
     ]
     if not links:
-        return
+        return {}
     ids = ensure_datasets(connection, {(ref.namespace, ref.name): ref.uri for _, ref, _ in links})
     rows = {(run_id, ids[ref.namespace, ref.name], direction): ref.role for run_id, ref, direction in links}
     upsert(
@@ -399,3 +402,4 @@ def _link_datasets(connection: Connection, batches: Sequence[tuple[UUID, Batch]]
         conflict=("run_id", "dataset_id", "direction"),
         update=("role",),
     )
+    return ids
