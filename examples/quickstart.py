@@ -118,11 +118,23 @@ def main() -> None:
             str(len(trial.run_ids)),
         )
     console.print(table)
+    if leaderboard:
+        print_provenance(console, leaderboard[0])
     console.print(f"store: {mltrail.get_tracking_uri()}")
     console.print(
         f"try: mltrail trials search {EXPERIMENT} --filter \"params.model = 'gbm'\" "
         '--order-by "metrics.val_auc DESC"'
     )
+
+
+def print_provenance(console: Console, trial: mltrail.Trial) -> None:
+    """Show where the best trial's evaluation came from: model, training run, dataset."""
+    evaluation = max(trial.run_ids, key=lambda run_id: mltrail.get_run(run_id).start_time)
+    page = mltrail.lineage.query(f"run:{evaluation}", direction="ascendants", depth=4)
+    console.print(f"[bold]lineage of {trial.name}[/bold] (mltrail lineage upstream run:{evaluation})")
+    for node in page.nodes:
+        label = node.data.get("job", {}).get("name") if node.type == "run" else node.data.get("uri")
+        console.print(f"  {'  ' * node.depth}{node.type} {label}")
 
 
 if __name__ == "__main__":
