@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
@@ -386,12 +386,20 @@ def _combine(events: RunFold | None, tracked: RunFold) -> RunFold:
 
 
 def ensure_datasets(
-    connection: Connection, uris: Mapping[tuple[str, str], str]
+    connection: Connection, uris: Mapping[tuple[str, str], str], *, likely_new: bool = False
 ) -> dict[tuple[str, str], int]:
-    """Create the datasets named ``(namespace, name)`` where missing; return their ids by name."""
-    rows = [{"namespace": ns, "name": name, "uri": uri} for (ns, name), uri in uris.items()]
-    insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
-    return {key: row[0] for key, row in _by_name(connection, _DATASET_IDS, list(uris)).items()}
+    """Create the datasets named ``(namespace, name)`` where missing; return their ids by name.
+
+    ``likely_new`` datasets (a new run's outputs) are inserted first; the others are looked up
+    first, and only the missing ones inserted.
+    """
+    found: dict[tuple[str, str], Any] = {} if likely_new else _by_name(connection, _DATASET_IDS, list(uris))
+    missing = [key for key in uris if key not in found]
+    if missing:
+        rows = [{"namespace": ns, "name": name, "uri": uris[ns, name]} for ns, name in missing]
+        insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
+        found.update(_by_name(connection, _DATASET_IDS, missing))
+    return {key: row[0] for key, row in found.items()}
 
 
 def ensure_jobs(
@@ -428,8 +436,14 @@ def ensure_jobs(
     return {key: row[0] for key, row in found.items()}
 
 
-_DATASET_IDS = select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id)
-_JOB_ROWS = select(t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets)
+_DATASET_IDS = select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id).where(
+    t.dataset.c.namespace.in_(bindparam("namespaces", expanding=True)),
+    t.dataset.c.name.in_(bindparam("names", expanding=True)),
+)
+_JOB_ROWS = select(t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets).where(
+    t.job.c.namespace.in_(bindparam("namespaces", expanding=True)),
+    t.job.c.name.in_(bindparam("names", expanding=True)),
+)
 _UPDATE_JOB = (
     update(t.job)
     .where(t.job.c.id == bindparam("b_id"))
@@ -449,12 +463,11 @@ def _by_name(
     if not names:
         return {}
     wanted = set(names)
-    c = query.selected_columns
     found: dict[tuple[str, str], Any] = {}
     for start in range(0, len(names), _CHUNK):
         chunk = names[start : start + _CHUNK]
-        condition = and_(c[0].in_({ns for ns, _ in chunk}), c[1].in_({name for _, name in chunk}))
-        for row in connection.execute(query.where(condition)):
+        bound = {"namespaces": sorted({ns for ns, _ in chunk}), "names": sorted({name for _, name in chunk})}
+        for row in connection.execute(query, bound):
             if (row[0], row[1]) in wanted:
                 found[row[0], row[1]] = tuple(row[2:])
     return found

@@ -390,7 +390,9 @@ def _link_datasets(
     ]
     if not links:
         return {}
-    ids = ensure_datasets(connection, {(ref.namespace, ref.name): ref.uri for _, ref, _ in links})
+    ids = ensure_datasets(
+        connection, {(ref.namespace, ref.name): ref.uri for _, ref, _ in links}, likely_new=True
+    )
     rows = {(run_id, ids[ref.namespace, ref.name], direction): ref.role for run_id, ref, direction in links}
     upsert(
         connection,
