@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from ol_http_backend import LineageBackend, configure_http, free_port, isolate_openlineage, key, run_events
 
-from mltrail.openlineage.delivery import OPENLINEAGE_KEY, Emitter, OpenLineageDestination
+from mltrail.openlineage.delivery import Emitter
+from mltrail.openlineage.destinations import OPENLINEAGE_KEY, OpenLineageDestination
 from mltrail.openlineage.spool import Spool
 from mltrail.openlineage.transport import set_store_sink
 

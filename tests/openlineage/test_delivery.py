@@ -13,13 +13,12 @@ from ol_http_backend import LineageBackend, configure_http, free_port, isolate_o
 
 from mltrail.config import resolve_settings
 from mltrail.core.errors import ConfigError, DeliveryError
-from mltrail.openlineage.delivery import (
+from mltrail.openlineage.delivery import Emitter, replay
+from mltrail.openlineage.destinations import (
     OPENLINEAGE_KEY,
-    Emitter,
     OpenLineageDestination,
     SinkDestination,
     open_destination,
-    replay,
 )
 from mltrail.openlineage.spool import Spool
 

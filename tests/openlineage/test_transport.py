@@ -13,7 +13,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 
 from mltrail.core.errors import ConfigError, DeliveryError
-from mltrail.openlineage.delivery import open_destination
+from mltrail.openlineage.destinations import open_destination
 from mltrail.openlineage.spool import Spool
 from mltrail.openlineage.transport import (
     MltrailTransport,

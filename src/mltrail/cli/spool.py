@@ -70,8 +70,9 @@ def replay(state: CliState, destination_key: str | None, batch_size: int) -> Non
     from mltrail.cli import output
     from mltrail.core.errors import ConfigError
     from mltrail.openlineage import transport as _transport  # noqa: F401  (registers ``store:`` keys)
-    from mltrail.openlineage.delivery import ReplayResult, open_destination
+    from mltrail.openlineage.delivery import ReplayResult
     from mltrail.openlineage.delivery import replay as replay_destination
+    from mltrail.openlineage.destinations import open_destination
 
     box = _open_spool(state)
     keys = [destination_key] if destination_key else box.destinations()

@@ -10,15 +10,13 @@ checks incoming events against the vendored OpenLineage spec and mltrail's facet
 
 from __future__ import annotations
 
-from mltrail.openlineage.delivery import (
+from mltrail.openlineage.delivery import Emitter, ReplayResult, replay
+from mltrail.openlineage.destinations import (
     Destination,
-    Emitter,
     OpenLineageDestination,
-    ReplayResult,
     SinkDestination,
     open_destination,
     register_destination_factory,
-    replay,
 )
 from mltrail.openlineage.events import (
     EndpointInfo,

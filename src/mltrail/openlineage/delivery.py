@@ -1,25 +1,14 @@
 """Deliver OpenLineage event dicts to destinations, spooling what fails and replaying it later.
 
-A *destination* is any object with a ``key`` (``str``, stable across processes: it names the
-destination in the spool) and ``send(events: list[dict]) -> None``, which raises on failure. A
-destination that delivered part of a batch before failing raises
-:class:`~mltrail.core.errors.DeliveryError` with ``delivered`` set, so those events are not sent
-again. Two kinds ship here:
-
-* :class:`OpenLineageDestination` (key ``openlineage``): the user's OpenLineage backend, through
-  the transport that ``openlineage-python`` builds from its standard configuration
-  (``openlineage.yml``, ``OPENLINEAGE_CONFIG``, ``OPENLINEAGE__*``, ``OPENLINEAGE_URL``);
-* :class:`SinkDestination`: a key plus a function, e.g. ``store:<tracking uri>`` plus ``Store.ingest``.
-
-:class:`Emitter` hands events to a daemon thread through a bounded queue, so user code is not held
-up. When a destination fails it logs one warning per outage, spools the events for that
-destination and goes on. Before each later batch it replays the destination's spooled events
+Destinations are described in :mod:`mltrail.openlineage.destinations`. :class:`Emitter` hands
+events to a daemon thread through a bounded queue, so user code is not held up. When a
+destination fails it logs one warning per outage, spools the events for that destination and
+goes on. Before each later batch it replays the destination's spooled events
 (oldest first, in batches), so a destination that is back receives the backlog before new events
 and each run's events keep their order. In strict mode it delivers in the calling thread and
 raises :class:`~mltrail.core.errors.DeliveryError` after spooling.
 
-To replay from another process (``mltrail spool replay``), a destination is rebuilt from its key
-by :func:`open_destination`, using factories registered with :func:`register_destination_factory`.
+:func:`replay` sends one destination's spooled events, for ``mltrail spool replay``.
 """
 
 from __future__ import annotations
@@ -32,181 +21,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from mltrail.core.errors import ConfigError, DeliveryError
+from mltrail.openlineage.destinations import Destination, Event, OpenLineageDestination
 from mltrail.openlineage.spool import Spool
 
 if TYPE_CHECKING:
-    from openlineage.client import OpenLineageClient
-
     from mltrail.config import Settings
 
 log = logging.getLogger(__name__)
-
-OPENLINEAGE_KEY = "openlineage"
-"""Spool key of the user's OpenLineage backend."""
-STORE_PREFIX = "store:"
-"""Spool keys of mltrail stores are ``store:<tracking uri>``."""
-
-Event = dict[str, Any]
-Sink = Callable[[list[Event]], None]
-
-
-class Destination(Protocol):
-    """Where events go: a stable ``key`` and a ``send`` that raises when delivery fails."""
-
-    @property
-    def key(self) -> str:
-        """The destination's name in the spool, the same in every process."""
-        ...
-
-    def send(self, events: list[Event]) -> None:
-        """Deliver ``events`` in order; raise on failure (``DeliveryError.delivered`` for a partial one)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class SinkDestination:
-    """A destination made of a key and a function that takes a batch of events.
-
-    Attributes:
-        key: The destination's spool key, e.g. ``store:sqlite:///.mltrail/mltrail.db``.
-        sink: Called with each batch; raises on failure.
-    """
-
-    key: str
-    sink: Sink
-
-    def send(self, events: list[Event]) -> None:
-        """Pass ``events`` to the sink."""
-        self.sink(events)
-
-
-class OpenLineageDestination:
-    """The user's OpenLineage backend, through an ``openlineage-python`` client's transport.
-
-    Events are dicts (already built and serialised), so they go to ``client.transport.emit``:
-    transports that serialise with ``Serde`` (``http``, ``file``, ``console``, ``kafka``,
-    ``composite`` and ``transform`` of those, ``mltrail``) accept them. The client's own additions
-    to event objects (environment-variable facets, tags, filters, dataset reduction) do not apply.
-    ``async_http`` reports no failures to its caller, so nothing it fails to send is spooled.
-
-    Args:
-        client: The client whose transport delivers the events.
-    """
-
-    key = OPENLINEAGE_KEY
-
-    def __init__(self, client: OpenLineageClient) -> None:
-        self.client = client
-
-    def __repr__(self) -> str:
-        return f"OpenLineageDestination(transport={self.client.transport.kind!r})"
-
-    @classmethod
-    def from_environment(cls) -> OpenLineageDestination | None:
-        """Build the destination from the standard OpenLineage configuration, if there is one.
-
-        Returns ``None`` when no transport is configured (no ``transport.type`` in the config file
-        or ``OPENLINEAGE__TRANSPORT*`` variables, and no ``OPENLINEAGE_URL``): the client would
-        otherwise print events to the console. Also ``None`` when ``OPENLINEAGE_DISABLED=true``.
-
-        Raises:
-            ConfigError: If the OpenLineage configuration exists but its transport cannot be built.
-        """
-        from openlineage.client import OpenLineageClient
-        from openlineage.client.transport.noop import NoopConfig, NoopTransport
-
-        try:
-            # A client given a transport resolves the config (file, env) but builds no fallback.
-            probe = OpenLineageClient(transport=NoopTransport(NoopConfig()))
-            transport = probe.config.transport or {}
-            is_configured = bool(transport.get("type")) or bool(os.environ.get("OPENLINEAGE_URL"))
-            if not is_configured:
-                log.debug("no OpenLineage transport configured; not sending events to an OpenLineage backend")
-                return None
-            client = OpenLineageClient()
-        except Exception as exc:  # the client raises several builtins for bad configs
-            raise ConfigError(
-                f"cannot build the OpenLineage transport: {exc}", key="openlineage.transport", value=None
-            ) from exc
-        if client.transport.kind == NoopTransport.kind:  # OPENLINEAGE_DISABLED, checked by the client
-            log.debug("OpenLineage is disabled; not sending events to an OpenLineage backend")
-            return None
-        return cls(client)
-
-    def send(self, events: list[Event]) -> None:
-        """Emit each event through the transport, in order.
-
-        Raises:
-            DeliveryError: When an event fails, with ``delivered`` = the events emitted before it.
-        """
-        for index, event in enumerate(events):
-            try:
-                self.client.transport.emit(event)  # type: ignore[arg-type]  # dicts serialise like events
-            except Exception as exc:
-                raise DeliveryError(
-                    f"OpenLineage transport {self.client.transport.kind!r} failed: {exc}",
-                    destination=self.key,
-                    cause=exc,
-                    delivered=index,
-                ) from exc
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Close the transport (HTTP sessions, async queues)."""
-        self.client.close(timeout)
-
-
-# -- rebuilding destinations from spool keys -------------------------------------------------------
-
-DestinationFactory = Callable[[str], Destination]
-_factories: dict[str, DestinationFactory] = {}
-
-
-def register_destination_factory(prefix: str, factory: DestinationFactory) -> None:
-    """Register how to rebuild destinations whose key matches ``prefix`` (for replay).
-
-    A prefix that ends with ``:`` matches every key that starts with it (``store:`` matches
-    ``store:sqlite:///x.db``); any other prefix matches only the key equal to it. A later
-    registration for the same prefix replaces the earlier one.
-
-    Args:
-        prefix: E.g. ``store:`` or ``openlineage``.
-        factory: Called with the whole key; returns the destination.
-    """
-    _factories[prefix] = factory
-
-
-def open_destination(key: str) -> Destination:
-    """Rebuild the destination that spooled entries under ``key``.
-
-    Raises:
-        ConfigError: If no factory matches ``key``, or the factory cannot build it.
-    """
-    for prefix in sorted(_factories, key=len, reverse=True):
-        if key == prefix or (prefix.endswith(":") and key.startswith(prefix)):
-            return _factories[prefix](key)
-    known = ", ".join(sorted(_factories)) or "none"
-    raise ConfigError(
-        f"no destination is registered for {key!r} (known: {known})", key="destination", value=key
-    )
-
-
-def _open_openlineage(key: str) -> Destination:
-    destination = OpenLineageDestination.from_environment()
-    if destination is None:
-        raise ConfigError(
-            "no OpenLineage transport is configured (openlineage.yml, OPENLINEAGE__TRANSPORT__*, "
-            "OPENLINEAGE_URL), or OPENLINEAGE_DISABLED is true",
-            key="destination",
-            value=key,
-        )
-    return destination
-
-
-register_destination_factory(OPENLINEAGE_KEY, _open_openlineage)
-
 
 # -- replay ----------------------------------------------------------------------------------------
 
@@ -601,16 +425,4 @@ def _describe(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {cause}"
 
 
-__all__ = [
-    "OPENLINEAGE_KEY",
-    "STORE_PREFIX",
-    "Destination",
-    "DestinationFactory",
-    "Emitter",
-    "OpenLineageDestination",
-    "ReplayResult",
-    "SinkDestination",
-    "open_destination",
-    "register_destination_factory",
-    "replay",
-]
+__all__ = ["Emitter", "ReplayResult", "replay"]

@@ -32,7 +32,8 @@ from openlineage.client.serde import Serde
 from openlineage.client.transport import Config, Transport, register_transport
 
 from mltrail.core.errors import ConfigError, DeliveryError
-from mltrail.openlineage.delivery import STORE_PREFIX, Emitter, Event, Sink, register_destination_factory
+from mltrail.openlineage.delivery import Emitter
+from mltrail.openlineage.destinations import STORE_PREFIX, Event, Sink, register_destination_factory
 from mltrail.openlineage.spool import Spool
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from typing import Any
 
 from mltrail.config import Settings
 from mltrail.core.entities import DatasetRef, MetricSummary, RunKind
-from mltrail.openlineage.delivery import Emitter, OpenLineageDestination
+from mltrail.openlineage.delivery import Emitter
+from mltrail.openlineage.destinations import OpenLineageDestination
 from mltrail.openlineage.events import RunSnapshot, run_event, to_dict
 from mltrail.openlineage.transport import set_store_sink
 from mltrail.tracking.backends import create_backend
