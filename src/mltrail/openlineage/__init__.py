@@ -20,12 +20,10 @@ from mltrail.openlineage.destinations import (
 )
 from mltrail.openlineage.events import (
     EndpointInfo,
-    MltrailRunInfo,
     ModelVersionInfo,
     OutputDetails,
     ParentRef,
     RunSnapshot,
-    read_mltrail_facets,
     run_event,
     to_dict,
 )
@@ -53,6 +51,7 @@ from mltrail.openlineage.facets import (
     MltrailTagsRunFacet,
     MltrailTrialRunFacet,
 )
+from mltrail.openlineage.reading import MltrailRunInfo, read_mltrail_facets
 from mltrail.openlineage.spool import Spool
 from mltrail.openlineage.transport import (
     MltrailTransport,

@@ -45,9 +45,9 @@ from openlineage.client.generated.base import EventType
 from openlineage.client.serde import Serde
 
 from mltrail.__about__ import __version__
-from mltrail.core.entities import CodeInfo, DatasetRef, MetricSummary, ParamValue, RunKind
+from mltrail.core.entities import CodeInfo, DatasetRef, MetricSummary, RunKind
 from mltrail.core.errors import ValidationError
-from mltrail.core.params import decode_param, encode_params
+from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_kind, validate_tags
 from mltrail.openlineage import facets as f
 from mltrail.openlineage._formats import is_uri
@@ -172,21 +172,6 @@ class RunSnapshot:
     nominal_end: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MltrailRunInfo:
-    """What the mltrail facets of an event say about a run; empty fields mean the facet was absent."""
-
-    experiment: str | None = None
-    experiment_description: str | None = None
-    trials: tuple[str, ...] = ()
-    kind: RunKind | None = None
-    name: str | None = None
-    artifact_uri: str | None = None
-    params: Mapping[str, ParamValue] = field(default_factory=dict)
-    metrics: Mapping[str, MetricSummary] = field(default_factory=dict)
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
 def run_event(event_type: EventType | str, snapshot: RunSnapshot) -> RunEvent:
     """Return the OpenLineage run event of an mltrail run.
 
@@ -223,48 +208,6 @@ def to_dict(event: Any) -> dict[str, Any]:
     ``None`` values are left out, so optional facet fields that are null are absent.
     """
     return cast(dict[str, Any], Serde.to_dict(event))
-
-
-def read_mltrail_facets(run_facets: Mapping[str, Any]) -> MltrailRunInfo | None:
-    """Parse the mltrail facets of a validated event's ``run.facets`` (see ``validate_event``).
-
-    Args:
-        run_facets: The ``run.facets`` object of an event dict.
-
-    Returns:
-        The run's experiment, trials, kind, name, params (typed), metric summaries and tags, or
-        ``None`` when the event has no mltrail facets.
-
-    Raises:
-        ValidationError: If the facets contradict each other (two experiment names) or a param's
-            text does not decode as its type.
-    """
-    if not any(key in run_facets for key in f.RUN_FACETS):
-        return None
-    experiment_facet = run_facets.get(f.EXPERIMENT_FACET) or {}
-    trial_facet = run_facets.get(f.TRIAL_FACET) or {}
-    component = run_facets.get(f.COMPONENT_FACET) or {}
-    experiment = experiment_facet.get("name")
-    trial_experiment = trial_facet.get("experiment")
-    if experiment is not None and trial_experiment is not None and experiment != trial_experiment:
-        raise ValidationError(
-            f"{f.TRIAL_FACET} names experiment {trial_experiment!r} "
-            f"but {f.EXPERIMENT_FACET} names {experiment!r}",
-            field=f"run.facets.{f.TRIAL_FACET}.experiment",
-            value=trial_experiment,
-        )
-    kind = component.get("kind")
-    return MltrailRunInfo(
-        experiment=experiment if experiment is not None else trial_experiment,
-        experiment_description=experiment_facet.get("description"),
-        trials=tuple(trial_facet.get("trials", ())),
-        kind=RunKind(kind) if kind is not None else None,
-        name=component.get("name"),
-        artifact_uri=component.get("artifactUri"),
-        params=_read_params((run_facets.get(f.HYPERPARAMETERS_FACET) or {}).get("parameters", {})),
-        metrics=_read_metrics((run_facets.get(f.METRICS_FACET) or {}).get("metrics", {})),
-        tags=dict((run_facets.get(f.TAGS_FACET) or {}).get("tags", {})),
-    )
 
 
 def _run_facets(state: EventType, kind: RunKind, snapshot: RunSnapshot) -> dict[str, RunFacet]:
@@ -436,45 +379,8 @@ def _metric(summary: MetricSummary) -> f.MltrailMetric:
     )
 
 
-def _read_metrics(metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, MetricSummary]:
-    summaries = {}
-    for key, metric in metrics.items():
-        last = metric.get("last")
-        summaries[key] = MetricSummary(
-            key=key,
-            last=math.nan if last is None else float(last),
-            min=_optional_float(metric.get("min")),
-            max=_optional_float(metric.get("max")),
-            avg=_optional_float(metric.get("avg")),
-            count=int(metric["count"]),
-            last_step=int(metric["lastStep"]),
-            last_timestamp=_EPOCH + int(metric["lastTimestampMs"]) * _MILLISECOND,
-            nonfinite_count=int(metric["nonfiniteCount"]),
-        )
-    return summaries
-
-
-def _read_params(parameters: Mapping[str, Mapping[str, str]]) -> dict[str, ParamValue]:
-    params: dict[str, ParamValue] = {}
-    for key, parameter in parameters.items():
-        try:
-            params[key] = decode_param(parameter["type"], parameter["value"])
-        except (KeyError, ValueError) as exc:
-            raise ValidationError(
-                f"param {key!r} of type {parameter.get('type')!r} "
-                f"has an undecodable value {parameter.get('value')!r}",
-                field=f"run.facets.{f.HYPERPARAMETERS_FACET}.parameters.{key}",
-                value=parameter,
-            ) from exc
-    return params
-
-
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
-
-
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def _to_ms(moment: datetime) -> int:
