@@ -19,7 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _NODE_HELP = (
     "NODE is a node id: dataset:<namespace>:<name>[#<version>], job:<namespace>:<name>, run:<uuid>, "
-    "experiment:<name> or trial:<experiment>:<name>; a plain dataset URI such as s3://bucket/key also works."
+    "experiment:<name>, trial:<experiment>:<name> or context:<name>; a plain dataset URI such as "
+    "s3://bucket/key also works."
 )
 
 
@@ -109,71 +110,17 @@ def lineage() -> None:
 @lineage.command(epilog=_NODE_HELP)
 @walk_options
 @pass_state
-def upstream(
-    state: CliState,
-    node: str,
-    depth: int,
-    granularity: str,
-    node_types: tuple[str, ...],
-    created_after: datetime | None,
-    created_before: datetime | None,
-    page_size: int,
-    page_token: str | None,
-    fetch_all: bool,
-    show_edges: bool,
-    fmt: str,
-) -> None:
+def upstream(state: CliState, /, **options: Any) -> None:
     """Show where NODE came from: the runs, jobs and datasets upstream of it, nearest first."""
-    walk_and_render(
-        state,
-        node,
-        direction=Direction.ASCENDANTS,
-        depth=depth,
-        granularity=granularity,
-        node_types=node_types,
-        created_after=created_after,
-        created_before=created_before,
-        page_size=page_size,
-        page_token=page_token,
-        fetch_all=fetch_all,
-        show_edges=show_edges,
-        fmt=fmt,
-    )
+    walk_and_render(state, direction=Direction.ASCENDANTS, **options)
 
 
 @lineage.command(epilog=_NODE_HELP)
 @walk_options
 @pass_state
-def downstream(
-    state: CliState,
-    node: str,
-    depth: int,
-    granularity: str,
-    node_types: tuple[str, ...],
-    created_after: datetime | None,
-    created_before: datetime | None,
-    page_size: int,
-    page_token: str | None,
-    fetch_all: bool,
-    show_edges: bool,
-    fmt: str,
-) -> None:
+def downstream(state: CliState, /, **options: Any) -> None:
     """Show what NODE feeds: the runs, jobs and datasets downstream of it, nearest first."""
-    walk_and_render(
-        state,
-        node,
-        direction=Direction.DESCENDANTS,
-        depth=depth,
-        granularity=granularity,
-        node_types=node_types,
-        created_after=created_after,
-        created_before=created_before,
-        page_size=page_size,
-        page_token=page_token,
-        fetch_all=fetch_all,
-        show_edges=show_edges,
-        fmt=fmt,
-    )
+    walk_and_render(state, direction=Direction.DESCENDANTS, **options)
 
 
 def walk_and_render(

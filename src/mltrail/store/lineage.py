@@ -259,11 +259,15 @@ class _Graph:
                     else self._run_outputs(keys) + self._children(keys)
                 )
             elif kind == "dataset" and self._walk.granularity is Granularity.JOB:
-                steps += self._dataset_jobs(keys, "output" if up else "input")
+                steps += self._job_edges(
+                    t.run_io.c.dataset_id, [key[1] for key in keys], "output" if up else "input"
+                )
             elif kind == "dataset":
                 steps += self._producers(keys) if up else self._consumers(keys)
             elif kind == "job":
-                steps += self._job_io(keys, "input" if up else "output")
+                steps += self._job_edges(
+                    t.lineage_run.c.job_id, [key[1] for key in keys], "input" if up else "output"
+                )
             elif kind in ("trial", "experiment") and not up:
                 steps += self._members(keys)
         return steps + self._associations(frontier, up)
@@ -546,10 +550,13 @@ class _Graph:
             query = query.join(t.lineage_run, t.lineage_run.c.id == io.run_id).where(runs_window)
         return named + [row[0] for row in c.execute(query)]
 
-    def _job_io(self, keys: list[Key], direction: str) -> list[Step]:
-        """Job level: datasets any run of these jobs read (walking up) or wrote (walking down), and back."""
+    def _job_edges(self, column: Any, ids: list[Any], direction: str) -> list[Step]:
+        """Job level: the job-dataset edges of any run, for these jobs or datasets (``column``).
+
+        ``input`` edges go from a dataset to a job that read it, ``output`` edges from a job to
+        a dataset it wrote.
+        """
         io, r = t.run_io.c, t.lineage_run.c
-        job_keys = [key for key in keys if key[0] == "job"]
         query = (
             select(r.job_id, io.dataset_id)
             .distinct()
@@ -559,27 +566,10 @@ class _Graph:
         window = self._runs_window()
         if window is not None:
             query = query.where(window)
-        rows = self._chunked(query, r.job_id, [key[1] for key in job_keys])
+        rows = self._chunked(query, column, ids)
         if direction == "input":
             return [(("dataset", dataset_id, _ALL), ("job", job_id), "INPUT") for job_id, dataset_id in rows]
         return [(("job", job_id), ("dataset", dataset_id, _ALL), "OUTPUT") for job_id, dataset_id in rows]
-
-    def _dataset_jobs(self, keys: list[Key], direction: str) -> list[Step]:
-        """Job level: jobs any of whose runs wrote (walking up) or read (walking down) these datasets."""
-        io, r = t.run_io.c, t.lineage_run.c
-        query = (
-            select(io.dataset_id, r.job_id)
-            .distinct()
-            .join(t.lineage_run, r.id == io.run_id)
-            .where(io.direction == direction)
-        )
-        window = self._runs_window()
-        if window is not None:
-            query = query.where(window)
-        rows = self._chunked(query, io.dataset_id, [key[1] for key in keys])
-        if direction == "output":
-            return [(("job", job_id), ("dataset", dataset_id, _ALL), "OUTPUT") for dataset_id, job_id in rows]
-        return [(("dataset", dataset_id, _ALL), ("job", job_id), "INPUT") for dataset_id, job_id in rows]
 
     def _members(self, keys: list[Key]) -> list[Step]:
         """Experiments contain trials; trials contain their component runs."""
