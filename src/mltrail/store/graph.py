@@ -111,9 +111,13 @@ class RunFold:
     outputs: dict[tuple[str, str], Io] = field(default_factory=dict)
 
 
-def fold_stored(connection: Connection, run_ids: Iterable[UUID]) -> list[RunFold]:
-    """Fold every stored event of these runs."""
-    events: dict[UUID, list[tuple[int, int, int, dict[str, Any]]]] = {}
+Ordered = tuple[int, int, int, dict[str, Any]]
+"""An event ready to fold: ``(event_time, rank, order, payload)``, sorted on the first three."""
+
+
+def stored_events(connection: Connection, run_ids: Iterable[UUID]) -> dict[UUID, list[Ordered]]:
+    """The stored events of these runs (runs with none are left out), in storage order."""
+    events: dict[UUID, list[Ordered]] = {}
     ids = sorted(run_ids)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
@@ -121,7 +125,15 @@ def fold_stored(connection: Connection, run_ids: Iterable[UUID]) -> list[RunFold
             _STORED_EVENTS, {"ids": chunk}
         ):
             events.setdefault(run_id, []).append((event_time, RANK[event_type], row_id, payload))
-    return [fold_run(run_id, sorted(found, key=lambda item: item[:3])) for run_id, found in events.items()]
+    return events
+
+
+def fold_stored(connection: Connection, run_ids: Iterable[UUID]) -> list[RunFold]:
+    """Fold every stored event of these runs."""
+    return [
+        fold_run(run_id, sorted(found, key=lambda item: item[:3]))
+        for run_id, found in stored_events(connection, run_ids).items()
+    ]
 
 
 def fold_run(run_id: UUID, events: Iterable[tuple[int, int, int, Mapping[str, Any]]]) -> RunFold:
@@ -188,12 +200,14 @@ def rebuild_runs(
     jobs: Mapping[UUID, tuple[str, str]] | None = None,
     *,
     known: Mapping[UUID, RunFold] | None = None,
+    fresh: AbstractSet[UUID] = frozenset(),
 ) -> list[RunFold]:
     """Rebuild the lineage rows of these runs from their events and their tracked rows; return them.
 
     ``jobs`` names the job of tracked runs new to the graph; otherwise a tracked run keeps the
     job it has, or gets ``mltrail`` / ``<experiment>.<run name>``. ``known`` holds runs already
-    folded from all of their events, which are then not read back.
+    folded from all of their events, which are then not read back; ``fresh`` runs had no events
+    before, so unless tracked they have no lineage rows yet.
     """
     ids = set(run_ids)
     if not ids:
@@ -203,7 +217,7 @@ def rebuild_runs(
     tracked = _tracked(connection, ids, dict(jobs or {}))
     for run_id, fold in tracked.items():
         folds[run_id] = _combine(folds.get(run_id), fold)
-    _write(connection, list(folds.values()), new=(known or {}).keys() - tracked.keys())
+    _write(connection, list(folds.values()), new=fresh - tracked.keys())
     return list(folds.values())
 
 

@@ -33,6 +33,7 @@ from mltrail.store.graph import (
     fold_run,
     merge_dataset_facets,
     rebuild_runs,
+    stored_events,
     time_ms,
 )
 from mltrail.store.metrics import set_summaries
@@ -98,10 +99,10 @@ def store_events(
     ``experiment_id`` finds or creates an experiment by name, for runs with mltrail facets.
     """
     unique = list({event.digest: event for event in events}.values())
-    run_ids = {e.run_id for e in unique if e.run_id is not None}
-    earlier = _runs_with_events(connection, run_ids)
     known_digests = _stored_digests(connection, [e.digest for e in unique])
     new = [e for e in unique if e.digest not in known_digests]
+    run_ids = {e.run_id for e in new if e.run_id is not None}
+    history = stored_events(connection, run_ids)  # read before the new events join them
     bulk_insert(  # one that another writer stored meanwhile is skipped; its projection is idempotent
         connection,
         t.ol_event,
@@ -119,17 +120,15 @@ def store_events(
         ],
         skip_on=("digest",),
     )
-    by_run: dict[UUID, list[Prepared]] = {}
-    for e in new:
-        if e.run_id is not None and e.run_id not in earlier:
-            by_run.setdefault(e.run_id, []).append(e)
-    known = {  # runs whose every event is in this batch: fold them here, without reading them back
-        run_id: fold_run(
-            run_id, sorted((e.event_time, RANK[e.event_type], e.index, e.payload) for e in found)
-        )
-        for run_id, found in by_run.items()
+    events_of = {run_id: list(history.get(run_id, ())) for run_id in run_ids}
+    for e in new:  # after stored events of the same time and type, as their later row ids say
+        if e.run_id is not None:
+            events_of[e.run_id].append((e.event_time, RANK[e.event_type], _AFTER_STORED + e.index, e.payload))
+    known = {
+        run_id: fold_run(run_id, sorted(found, key=lambda item: item[:3]))
+        for run_id, found in events_of.items()
     }
-    folds = rebuild_runs(connection, {e.run_id for e in new if e.run_id is not None}, known=known)
+    folds = rebuild_runs(connection, run_ids, known=known, fresh=run_ids - history.keys())
     _apply_static(connection, [e for e in new if e.kind != "RunEvent"])
     project_tracking(connection, folds, experiment_id)
     return new
@@ -196,6 +195,8 @@ def project_tracking(
 
 
 _CHUNK = 500
+_AFTER_STORED = 2**62
+"""Added to a new event's batch index so that it sorts after the stored events."""
 
 
 def _stored_digests(connection: Connection, digests: Sequence[str]) -> set[str]:
@@ -212,21 +213,6 @@ _STORED_DIGESTS = select(t.ol_event.c.digest).where(
     t.ol_event.c.digest.in_(bindparam("digests", expanding=True))
 )
 
-
-def _runs_with_events(connection: Connection, run_ids: set[UUID]) -> set[UUID]:
-    """Which of these runs already have stored events."""
-    found: set[UUID] = set()
-    ordered = sorted(run_ids)
-    for start in range(0, len(ordered), _CHUNK):
-        found.update(
-            connection.execute(_RUNS_WITH_EVENTS, {"ids": ordered[start : start + _CHUNK]}).scalars()
-        )
-    return found
-
-
-_RUNS_WITH_EVENTS = (
-    select(t.ol_event.c.run_id).distinct().where(t.ol_event.c.run_id.in_(bindparam("ids", expanding=True)))
-)
 
 _TRACKING_STATUS = {
     "RUNNING": RunStatus.IN_PROGRESS,
