@@ -6,7 +6,7 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, case, exists, literal, or_, select
 
 from mltrail.core.entities import MetricHistory, MetricSummary
 from mltrail.core.errors import NotFoundError
+from mltrail.core.series import SeriesAggregate
 from mltrail.store import tables as t
 from mltrail.store.chunks import pack, unpack_into
 from mltrail.store.dialect import bulk_insert, insert_for, upsert
@@ -32,28 +33,10 @@ class Point(NamedTuple):
 
 
 @dataclass(slots=True)
-class _BatchSummary:
-    """Aggregates of the points of one key within one batch."""
+class _BatchSummary(SeriesAggregate):
+    """Aggregates of the points of one key within one batch, and the points themselves."""
 
-    values: list[tuple[int, int, float]]  # (step, timestamp, value)
-    count: int = 0
-    finite_count: int = 0
-    total: float = 0.0
-    minimum: float | None = None
-    maximum: float | None = None
-    last: tuple[int, int, float | None] | None = None
-
-    def add(self, value: float, step: int, timestamp: int) -> None:
-        stored = None if math.isnan(value) else value
-        self.values.append((step, timestamp, value))
-        self.count += 1
-        if math.isfinite(value):
-            self.finite_count += 1
-            self.total += value
-            self.minimum = value if self.minimum is None or value < self.minimum else self.minimum
-            self.maximum = value if self.maximum is None or value > self.maximum else self.maximum
-        if self.last is None or (step, timestamp) >= self.last[:2]:
-            self.last = (step, timestamp, stored)
+    values: list[tuple[int, int, float]] = field(default_factory=list)  # (step, timestamp, value)
 
 
 def write_points(
@@ -130,7 +113,8 @@ def _summarise(points: Sequence[Point]) -> dict[str, _BatchSummary]:
     for point in points:
         batch = batches.get(point.key)
         if batch is None:
-            batch = batches[point.key] = _BatchSummary(values=[])
+            batch = batches[point.key] = _BatchSummary()
+        batch.values.append((point.step, point.timestamp, point.value))
         batch.add(point.value, point.step, point.timestamp)
     return batches
 
@@ -142,7 +126,7 @@ def _summary_row(run_id: UUID, experiment_id: int, key: str, batch: _BatchSummar
         "run_id": run_id,
         "key": key,
         "experiment_id": experiment_id,
-        "last": last_value,
+        "last": None if math.isnan(last_value) else last_value,  # NULL: SQLite has no NaN
         "min": batch.minimum,
         "max": batch.maximum,
         "avg": batch.total / batch.finite_count if batch.finite_count else None,

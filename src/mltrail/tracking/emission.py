@@ -10,14 +10,14 @@ way round, the ``mltrail`` OpenLineage transport type hands events to the store 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from mltrail.config import Settings
-from mltrail.core.entities import DatasetRef, MetricSummary, RunKind
+from mltrail.core.entities import DatasetRef, RunKind
+from mltrail.core.series import SeriesAggregate
 from mltrail.openlineage.delivery import Emitter
 from mltrail.openlineage.destinations import OpenLineageDestination
 from mltrail.openlineage.events import RunSnapshot, run_event, to_dict
@@ -38,43 +38,6 @@ def openlineage_emitter(settings: Settings) -> Emitter | None:
 
 
 @dataclass(slots=True)
-class _Series:
-    last_step: int
-    last_timestamp: int
-    last: float
-    count: int = 0
-    nonfinite: int = 0
-    total: float = 0.0
-    low: float | None = None
-    high: float | None = None
-
-    def add(self, value: float, step: int, timestamp: int) -> None:
-        self.count += 1
-        if (step, timestamp) >= (self.last_step, self.last_timestamp):
-            self.last_step, self.last_timestamp, self.last = step, timestamp, value
-        if not math.isfinite(value):
-            self.nonfinite += 1
-            return
-        self.total += value
-        self.low = value if self.low is None else min(self.low, value)
-        self.high = value if self.high is None else max(self.high, value)
-
-    def summary(self, key: str) -> MetricSummary:
-        finite = self.count - self.nonfinite
-        return MetricSummary(
-            key,
-            self.last,
-            self.low,
-            self.high,
-            self.total / finite if finite else None,
-            self.count,
-            self.last_step,
-            datetime.fromtimestamp(self.last_timestamp / 1000, tz=UTC),
-            self.nonfinite,
-        )
-
-
-@dataclass(slots=True)
 class RunEvents:
     """What a run's events say, kept as it is logged (only when an OpenLineage backend is set)."""
 
@@ -84,13 +47,13 @@ class RunEvents:
     tags: dict[str, str] = field(default_factory=dict)
     inputs: list[DatasetRef] = field(default_factory=list)
     outputs: list[DatasetRef] = field(default_factory=list)
-    series: dict[str, _Series] = field(default_factory=dict)
+    series: dict[str, SeriesAggregate] = field(default_factory=dict)
 
     def add_point(self, key: str, value: float, step: int, timestamp: int) -> None:
         """Fold a metric point into its series' summary."""
         series = self.series.get(key)
         if series is None:
-            series = self.series[key] = _Series(step, timestamp, value)
+            series = self.series[key] = SeriesAggregate()
         series.add(value, step, timestamp)
 
     def send(
