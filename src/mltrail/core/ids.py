@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 from uuid import UUID
 
 _POOL_BYTES = 16 * 256
@@ -34,3 +35,11 @@ def _forget_pool() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_pool)
+
+
+def parse_uuid(value: Any) -> UUID | None:
+    """``value`` as a UUID, or ``None`` when it is not one (``str(value)`` is parsed)."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None

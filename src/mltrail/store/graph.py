@@ -22,6 +22,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
+from mltrail.core.ids import parse_uuid
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
 from mltrail.store.dialect import RawJSON, bulk_insert, insert_missing, upsert
@@ -171,20 +172,13 @@ def fold_run(run_id: UUID, events: Iterable[tuple[int, int, int, Mapping[str, An
 def _read_run_facets(fold: RunFold) -> None:
     parent = fold.facets.get("parent")
     if isinstance(parent, dict):
-        fold.parent_run_id = _uuid(parent.get("run", {}).get("runId"))
+        fold.parent_run_id = parse_uuid(parent.get("run", {}).get("runId"))
         root = parent.get("root")
-        fold.root_run_id = _uuid(root.get("run", {}).get("runId")) if isinstance(root, dict) else None
+        fold.root_run_id = parse_uuid(root.get("run", {}).get("runId")) if isinstance(root, dict) else None
     nominal = fold.facets.get("nominalTime")
     if isinstance(nominal, dict):
         fold.nominal_start_time = _optional_time(nominal.get("nominalStartTime"))
         fold.nominal_end_time = _optional_time(nominal.get("nominalEndTime"))
-
-
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _optional_time(value: Any) -> int | None:

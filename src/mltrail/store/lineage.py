@@ -24,6 +24,7 @@ from uuid import UUID
 from sqlalchemy import Connection, and_, bindparam, func, literal_column, or_, select, tuple_
 
 from mltrail.core.errors import NotFoundError, ValidationError
+from mltrail.core.ids import parse_uuid
 from mltrail.core.lineage import (
     Direction,
     Granularity,
@@ -411,7 +412,7 @@ class _Graph:
                     continue
             if version == "":
                 continue
-            if _is_uuid(version):  # the version a run wrote is named after the run
+            if parse_uuid(version) is not None:  # the version a run wrote is named after the run
                 steps.append((("run", UUID(version)), key, "OUTPUT"))
                 continue
             rows = self._connection.execute(
@@ -440,7 +441,7 @@ class _Graph:
         # planner does better with a short query per version, and in-process calls are cheap.
         written = []
         if self._connection.dialect.name == "postgresql":
-            written = [key for key in keys if key[2] not in (_ALL, "") and _is_uuid(key[2])]
+            written = [key for key in keys if key[2] not in (_ALL, "") and parse_uuid(key[2]) is not None]
             steps += self._readers_of_writes(written)
         for key in keys:
             if key[2] == _ALL or key in written:
@@ -522,7 +523,7 @@ class _Graph:
             )
         ]
         written = None
-        if version and _is_uuid(version):
+        if version and parse_uuid(version) is not None:
             written = c.execute(
                 select(io.at_time).where(
                     io.dataset_id == dataset_id, io.direction == "output", io.run_id == UUID(version)
@@ -700,14 +701,6 @@ class _Graph:
 
 _ALL = "*"
 """The version of a dataset named without one: every version (walking down), the latest (walking up)."""
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _as_uuid(value: Any) -> UUID:

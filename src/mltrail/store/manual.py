@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -21,6 +20,7 @@ from mltrail.core.lineage import (
 from mltrail.core.naming import dataset_from_uri
 from mltrail.store import tables as t
 from mltrail.store.graph import ensure_datasets
+from mltrail.store.hydrate import to_datetime
 
 ARTIFACT_SORTS = {"CreationTime": "created_at", "Name": "name"}
 SORT_ORDERS = ("Ascending", "Descending")
@@ -102,7 +102,7 @@ def _artifact(
         source_uri=source_uri,
         node_id=str(dataset_node(namespace, dataset)),
         properties=dict(properties),
-        created_at=_time(created),
+        created_at=to_datetime(created),
     )
 
 
@@ -134,7 +134,7 @@ def create_context(
         node_id=str(NodeId(NodeType.CONTEXT, (name,))),
         description=description,
         properties=dict(properties),
-        created_at=_time(now),
+        created_at=to_datetime(now),
     )
 
 
@@ -157,11 +157,11 @@ def create_association(
                 kind="association",
                 id=f"{source} -> {destination}",
             )
-        return AssociationSummary(source, destination, type, _time(found.created_at))
+        return AssociationSummary(source, destination, type, to_datetime(found.created_at))
     connection.execute(
         t.association.insert().values(source=source, destination=destination, type=type.value, created_at=now)
     )
-    return AssociationSummary(source, destination, type, _time(now))
+    return AssociationSummary(source, destination, type, to_datetime(now))
 
 
 def list_associations(
@@ -175,7 +175,7 @@ def list_associations(
     if destination is not None:
         query = query.where(s.destination == destination)
     return [
-        AssociationSummary(origin, target, AssociationType(kind), _time(created))
+        AssociationSummary(origin, target, AssociationType(kind), to_datetime(created))
         for origin, target, kind, created in connection.execute(query)
     ]
 
@@ -194,7 +194,3 @@ def associated(
             for row in connection.execute(select(s.source, s.destination, s.type).where(column.in_(chunk)))
         ]
     return rows
-
-
-def _time(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
