@@ -25,6 +25,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from mltrail.core.ids import parse_uuid
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
+from mltrail.store._chunks import chunks
 from mltrail.store.dialect import RawJSON, bulk_insert, insert_missing, upsert
 
 DEFAULT_NAMESPACE = "mltrail"
@@ -42,7 +43,6 @@ _TERMINAL = {"COMPLETE", "FAIL", "ABORT"}
 _FINAL_STATES = {"COMPLETED", "FAILED", "ABORTED"}
 _TRACKED_STATE = {"InProgress": "RUNNING", "Completed": "COMPLETED", "Failed": "FAILED", "Stopped": "ABORTED"}
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
-_CHUNK = 500
 NO_FACETS = RawJSON("{}")
 _RUN_COLUMNS = (
     "job_id",
@@ -120,8 +120,7 @@ def stored_events(connection: Connection, run_ids: Iterable[UUID]) -> dict[UUID,
     """The stored events of these runs (runs with none are left out), in storage order."""
     events: dict[UUID, list[Ordered]] = {}
     ids = sorted(run_ids)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in chunks(ids):
         for run_id, event_type, event_time, row_id, payload in connection.execute(
             _STORED_EVENTS, {"ids": chunk}
         ):
@@ -258,8 +257,8 @@ def _write(
         may_repeat=False,
     )
     run_ids = [f.run_id for f in folds if f.run_id not in new]
-    for start in range(0, len(run_ids), _CHUNK):
-        connection.execute(delete(t.run_io).where(t.run_io.c.run_id.in_(run_ids[start : start + _CHUNK])))
+    for chunk in chunks(run_ids):
+        connection.execute(delete(t.run_io).where(t.run_io.c.run_id.in_(chunk)))
     bulk_insert(
         connection,
         t.run_io,
@@ -321,8 +320,7 @@ def _tracked(
     """Runs tracked through the SDK, as folds: state, times and datasets from their rows."""
     folds: dict[UUID, RunFold] = {}
     ordered = sorted(ids)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
+    for chunk in chunks(ordered):
         for run_id, status, started, ended, experiment, name, namespace, job in connection.execute(
             _TRACKED_RUNS, {"ids": chunk}
         ):
@@ -333,10 +331,8 @@ def _tracked(
     if not folds:
         return folds
     tracked = sorted(folds)
-    for start in range(0, len(tracked), _CHUNK):
-        for run_id, direction, namespace, name in connection.execute(
-            _TRACKED_DATASETS, {"ids": tracked[start : start + _CHUNK]}
-        ):
+    for chunk in chunks(tracked):
+        for run_id, direction, namespace, name in connection.execute(_TRACKED_DATASETS, {"ids": chunk}):
             target = folds[run_id].inputs if direction == "input" else folds[run_id].outputs
             target.setdefault((namespace, name), Io(namespace, name))
     return folds
@@ -472,8 +468,7 @@ def _by_name(
         return {}
     wanted = set(names)
     found: dict[tuple[str, str], Any] = {}
-    for start in range(0, len(names), _CHUNK):
-        chunk = names[start : start + _CHUNK]
+    for chunk in chunks(names):
         bound = {"namespaces": sorted({ns for ns, _ in chunk}), "names": sorted({name for _, name in chunk})}
         for row in connection.execute(query, bound):
             if (row[0], row[1]) in wanted:

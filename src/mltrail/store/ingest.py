@@ -24,6 +24,7 @@ from mltrail.openlineage.reading import read_mltrail_facets
 from mltrail.openlineage.validation import validate_event
 from mltrail.store import tables as t
 from mltrail.store import writes
+from mltrail.store._chunks import chunks
 from mltrail.store.dialect import RawJSON, bulk_insert
 from mltrail.store.graph import (
     RANK,
@@ -194,7 +195,6 @@ def project_tracking(
         set_summaries(connection, fold.run_id, exp_id, info.metrics)
 
 
-_CHUNK = 500
 _AFTER_STORED = 2**62
 """Added to a new event's batch index so that it sorts after the stored events."""
 
@@ -202,10 +202,8 @@ _AFTER_STORED = 2**62
 def _stored_digests(connection: Connection, digests: Sequence[str]) -> set[str]:
     """Which of these events are stored already."""
     found: set[str] = set()
-    for start in range(0, len(digests), _CHUNK):
-        found.update(
-            connection.execute(_STORED_DIGESTS, {"digests": digests[start : start + _CHUNK]}).scalars()
-        )
+    for chunk in chunks(digests):
+        found.update(connection.execute(_STORED_DIGESTS, {"digests": chunk}).scalars())
     return found
 
 

@@ -38,13 +38,12 @@ from mltrail.core.lineage import (
 )
 from mltrail.store import manual
 from mltrail.store import tables as t
+from mltrail.store._chunks import chunks
 
 Key = tuple[Any, ...]
 """A node: ``("run", UUID)``, ``("dataset", id, version)``, ``("job", id)``, ``("trial", id)``…"""
 Step = tuple[Key, Key, str]
 """``(from, to, edge type)`` found walking one level; the edge's direction is data flow."""
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,13 +311,13 @@ class _Graph:
         return and_(*conditions) if conditions else None
 
     def _io_rows(
-        self, condition_for: Callable[[list[Any]], Any], values: Iterable[Any], *columns: Any
+        self, condition_for: Callable[[Sequence[Any]], Any], values: Iterable[Any], *columns: Any
     ) -> list[Any]:
         rows: list[Any] = []
         items = list(values)
         window = self._runs_window()
-        for start in range(0, len(items), _CHUNK):
-            query = select(*columns).select_from(t.run_io).where(condition_for(items[start : start + _CHUNK]))
+        for chunk in chunks(items):
+            query = select(*columns).select_from(t.run_io).where(condition_for(chunk))
             if window is not None:
                 query = query.join(t.lineage_run, t.lineage_run.c.id == t.run_io.c.run_id).where(window)
             rows += self._connection.execute(query).all()
@@ -489,16 +488,14 @@ class _Graph:
         by_write = {(UUID(key[2]), key[1]): key for key in keys}
         pairs = list(by_write)
         steps: list[Step] = []
-        for start in range(0, len(pairs), _CHUNK):
-            chunk = pairs[start : start + _CHUNK]  # runs x datasets may pair more: keep the asked ones
+        for chunk in chunks(pairs):  # runs x datasets may pair more: keep the asked ones
             bound = {"runs": sorted({run for run, _ in chunk}), "datasets": sorted({d for _, d in chunk})}
             for writer, dataset_id, reader in self._connection.execute(query, bound):
                 origin = by_write.get((_as_uuid(writer), dataset_id))
                 if origin is not None:
                     steps.append((origin, ("run", _as_uuid(reader)), "INPUT"))
         named = t.run_io.c
-        for start in range(0, len(keys), _CHUNK):
-            group = keys[start : start + _CHUNK]
+        for group in chunks(keys):
             rows = self._connection.execute(
                 select(named.dataset_id, named.version, named.run_id).where(
                     named.direction == "input",
@@ -591,8 +588,8 @@ class _Graph:
 
     def _chunked(self, query: Any, column: Any, values: list[Any]) -> list[Any]:
         rows: list[Any] = []
-        for start in range(0, len(values), _CHUNK):
-            rows += self._connection.execute(query.where(column.in_(values[start : start + _CHUNK]))).all()
+        for chunk in chunks(values):
+            rows += self._connection.execute(query.where(column.in_(chunk))).all()
         return rows
 
     # -- naming and describing ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ from mltrail.core.lineage import (
 )
 from mltrail.core.naming import dataset_from_uri
 from mltrail.store import tables as t
+from mltrail.store._chunks import chunks
 from mltrail.store.graph import ensure_datasets
 from mltrail.store.hydrate import to_datetime
 
@@ -187,8 +188,7 @@ def associated(
     s = t.association.c
     column = s.destination if upstream else s.source
     rows: list[tuple[str, str, str]] = []
-    for start in range(0, len(node_ids), 500):
-        chunk = list(node_ids[start : start + 500])
+    for chunk in chunks(node_ids):
         rows += [
             tuple(row)
             for row in connection.execute(select(s.source, s.destination, s.type).where(column.in_(chunk)))
