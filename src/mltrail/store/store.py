@@ -710,16 +710,7 @@ class Store:
         page_token: str | None,
         load: Callable[[Connection, list[Any]], list[Item]],
     ) -> Page[Item]:
-        if (
-            isinstance(max_results, bool)
-            or not isinstance(max_results, int)
-            or not 1 <= max_results <= MAX_RESULTS_LIMIT
-        ):
-            raise ValidationError(
-                f"max_results must be an integer from 1 to {MAX_RESULTS_LIMIT}, got {max_results!r}",
-                field="max_results",
-                value=max_results,
-            )
+        _bounded_int(max_results, "max_results", 1, MAX_RESULTS_LIMIT)
         expression = parse_filter(filter_text)
         keys = parse_order_by(order_by)
         names = [experiment] if isinstance(experiment, str) else list(experiment or [])
