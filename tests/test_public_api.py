@@ -29,3 +29,12 @@ def test_import_pulls_in_no_optional_integration() -> None:
 def test_lineage_queries_are_a_submodule() -> None:
     assert callable(mltrail.lineage.query)
     assert "query" in mltrail.lineage.__all__
+
+
+def test_import_loads_no_openlineage_client_or_schemas() -> None:
+    code = (
+        "import sys, mltrail; "
+        "print(','.join(m for m in ('openlineage.client', 'jsonschema', 'requests') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

@@ -12,9 +12,8 @@ import pytest
 from ol_http_backend import LineageBackend, configure_http, free_port, isolate_openlineage, key, run_events
 
 from mltrail.openlineage.delivery import Emitter
-from mltrail.openlineage.destinations import OPENLINEAGE_KEY, OpenLineageDestination
+from mltrail.openlineage.destinations import OPENLINEAGE_KEY, OpenLineageDestination, set_store_sink
 from mltrail.openlineage.spool import Spool
-from mltrail.openlineage.transport import set_store_sink
 
 SPOOL = Path(".mltrail/spool")
 

@@ -13,14 +13,9 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 
 from mltrail.core.errors import ConfigError, DeliveryError
-from mltrail.openlineage.destinations import open_destination
+from mltrail.openlineage.destinations import StoreDestination, open_destination, set_store_sink
 from mltrail.openlineage.spool import Spool
-from mltrail.openlineage.transport import (
-    MltrailTransport,
-    MltrailTransportConfig,
-    StoreDestination,
-    set_store_sink,
-)
+from mltrail.openlineage.transport import MltrailTransport, MltrailTransportConfig
 
 
 class FakeStore:

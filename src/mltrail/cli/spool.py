@@ -69,7 +69,6 @@ def replay(state: CliState, destination_key: str | None, batch_size: int) -> Non
     """Deliver spooled events, oldest first; exit 1 if any are left in the spool."""
     from mltrail.cli import output
     from mltrail.core.errors import ConfigError
-    from mltrail.openlineage import transport as _transport  # noqa: F401  (registers ``store:`` keys)
     from mltrail.openlineage.delivery import ReplayResult
     from mltrail.openlineage.delivery import replay as replay_destination
     from mltrail.openlineage.destinations import open_destination

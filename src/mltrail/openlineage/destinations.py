@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -101,8 +102,13 @@ class OpenLineageDestination:
         Raises:
             ConfigError: If the OpenLineage configuration exists but its transport cannot be built.
         """
+        if not _may_be_configured():
+            log.debug("no OpenLineage configuration found; not sending events to an OpenLineage backend")
+            return None
         from openlineage.client import OpenLineageClient
         from openlineage.client.transport.noop import NoopConfig, NoopTransport
+
+        import mltrail.openlineage.transport  # noqa: F401  (registers ``type: mltrail`` for the config)
 
         try:
             # A client given a transport resolves the config (file, env) but builds no fallback.
@@ -150,6 +156,23 @@ DestinationFactory = Callable[[str], Destination]
 _factories: dict[str, DestinationFactory] = {}
 
 
+def _may_be_configured() -> bool:
+    """Whether an OpenLineage configuration may exist, checked without importing the client.
+
+    The client reads ``OPENLINEAGE_CONFIG``, ``./openlineage.yml``, ``~/.openlineage/openlineage.yml``,
+    ``OPENLINEAGE__*`` variables and ``OPENLINEAGE_URL``; with none of them there is nothing to
+    send to, and the client (about a third of a second to import) is not loaded at all.
+    """
+    if any(
+        name == "OPENLINEAGE_URL" or name == "OPENLINEAGE_CONFIG" or name.startswith("OPENLINEAGE__")
+        for name in os.environ
+    ):
+        return True
+    return os.path.exists("openlineage.yml") or os.path.exists(
+        os.path.join(os.path.expanduser("~"), ".openlineage", "openlineage.yml")
+    )
+
+
 def register_destination_factory(prefix: str, factory: DestinationFactory) -> None:
     """Register how to rebuild destinations whose key matches ``prefix`` (for replay).
 
@@ -194,6 +217,78 @@ def _open_openlineage(key: str) -> Destination:
 register_destination_factory(OPENLINEAGE_KEY, _open_openlineage)
 
 
+# -- mltrail stores ------------------------------------------------------------------------------
+
+SinkFactory = Callable[[str], Sink]
+"""Takes a tracking URI; returns the function that stores a list of event dicts there."""
+
+_sink_factory: SinkFactory | None = None
+_sink_lock = threading.Lock()
+
+
+def set_store_sink(factory: SinkFactory | None) -> SinkFactory | None:
+    """Set how events reach a store: ``factory(tracking_uri)`` returns a sink for that store.
+
+    The sink is built at the first event for a tracking URI and kept by that destination. This
+    is the hook mltrail wires to ``Store.ingest``; tests may set their own.
+
+    Args:
+        factory: The new factory, or ``None`` to unset it (events are then spooled).
+
+    Returns:
+        The factory set before, so a caller can restore it.
+    """
+    global _sink_factory
+    with _sink_lock:
+        previous, _sink_factory = _sink_factory, factory
+    return previous
+
+
+class StoreDestination:
+    """The mltrail store at a tracking URI, as a delivery destination (key ``store:<uri>``).
+
+    Args:
+        tracking_uri: The store's database URL.
+    """
+
+    def __init__(self, tracking_uri: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.key = f"{STORE_PREFIX}{tracking_uri}"
+        self._sink: Sink | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"StoreDestination({self.tracking_uri!r})"
+
+    @classmethod
+    def from_key(cls, key: str) -> StoreDestination:
+        """Rebuild the destination from its spool key ``store:<tracking uri>``."""
+        return cls(key.removeprefix(STORE_PREFIX))
+
+    def send(self, events: list[Event]) -> None:
+        """Hand ``events`` to the store's sink.
+
+        Raises:
+            DeliveryError: If no sink factory was set (see :func:`set_store_sink`).
+        """
+        self._get_sink()(events)
+
+    def _get_sink(self) -> Sink:
+        with self._lock:
+            if self._sink is None:
+                factory = _sink_factory
+                if factory is None:
+                    raise DeliveryError(
+                        "no store sink is set (mltrail.openlineage.destinations.set_store_sink)",
+                        destination=self.key,
+                    )
+                self._sink = factory(self.tracking_uri)
+            return self._sink
+
+
+register_destination_factory(STORE_PREFIX, StoreDestination.from_key)
+
+
 __all__ = [
     "OPENLINEAGE_KEY",
     "STORE_PREFIX",
@@ -201,6 +296,9 @@ __all__ = [
     "DestinationFactory",
     "OpenLineageDestination",
     "SinkDestination",
+    "SinkFactory",
+    "StoreDestination",
     "open_destination",
     "register_destination_factory",
+    "set_store_sink",
 ]

@@ -14,7 +14,8 @@ setting). Without the import, ``type: mltrail.openlineage.transport.MltrailTrans
 
 ``emit`` turns the event into a dict and passes it, in the calling thread, to the *store sink*
 for the tracking URI: a function that takes a list of event dicts. The sink comes from the
-factory given to :func:`set_store_sink` (wired to ``Store.ingest`` by mltrail). When the sink
+factory given to :func:`~mltrail.openlineage.destinations.set_store_sink` (wired to
+``Store.ingest`` by mltrail). When the sink
 fails, the event is spooled under ``store:<tracking uri>`` and the transport returns normally;
 the spooled events are replayed before the next event that goes through, or by
 ``mltrail spool replay``. In strict mode (``MLTRAIL_STRICT=1``) ``emit`` raises ``DeliveryError``
@@ -23,90 +24,19 @@ after spooling.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attr
 from openlineage.client.serde import Serde
 from openlineage.client.transport import Config, Transport, register_transport
 
-from mltrail.core.errors import ConfigError, DeliveryError
+from mltrail.core.errors import ConfigError
 from mltrail.openlineage.delivery import Emitter
-from mltrail.openlineage.destinations import STORE_PREFIX, Event, Sink, register_destination_factory
+from mltrail.openlineage.destinations import Event, StoreDestination
 from mltrail.openlineage.spool import Spool
 
 if TYPE_CHECKING:
     from openlineage.client.client import Event as OpenLineageEvent
-
-SinkFactory = Callable[[str], Sink]
-"""Takes a tracking URI; returns the function that stores a list of event dicts there."""
-
-_sink_factory: SinkFactory | None = None
-_sink_lock = threading.Lock()
-
-
-def set_store_sink(factory: SinkFactory | None) -> SinkFactory | None:
-    """Set how events reach a store: ``factory(tracking_uri)`` returns a sink for that store.
-
-    The sink is built at the first event for a tracking URI and kept by that destination. This
-    is the hook mltrail wires to ``Store.ingest``; tests may set their own.
-
-    Args:
-        factory: The new factory, or ``None`` to unset it (events are then spooled).
-
-    Returns:
-        The factory set before, so a caller can restore it.
-    """
-    global _sink_factory
-    with _sink_lock:
-        previous, _sink_factory = _sink_factory, factory
-    return previous
-
-
-class StoreDestination:
-    """The mltrail store at a tracking URI, as a delivery destination (key ``store:<uri>``).
-
-    Args:
-        tracking_uri: The store's database URL.
-    """
-
-    def __init__(self, tracking_uri: str) -> None:
-        self.tracking_uri = tracking_uri
-        self.key = f"{STORE_PREFIX}{tracking_uri}"
-        self._sink: Sink | None = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"StoreDestination({self.tracking_uri!r})"
-
-    @classmethod
-    def from_key(cls, key: str) -> StoreDestination:
-        """Rebuild the destination from its spool key ``store:<tracking uri>``."""
-        return cls(key.removeprefix(STORE_PREFIX))
-
-    def send(self, events: list[Event]) -> None:
-        """Hand ``events`` to the store's sink.
-
-        Raises:
-            DeliveryError: If no sink factory was set (see :func:`set_store_sink`).
-        """
-        self._get_sink()(events)
-
-    def _get_sink(self) -> Sink:
-        with self._lock:
-            if self._sink is None:
-                factory = _sink_factory
-                if factory is None:
-                    raise DeliveryError(
-                        "no store sink is set (mltrail.openlineage.transport.set_store_sink)",
-                        destination=self.key,
-                    )
-                self._sink = factory(self.tracking_uri)
-            return self._sink
-
-
-register_destination_factory(STORE_PREFIX, StoreDestination.from_key)
 
 
 @attr.define
@@ -186,10 +116,4 @@ class MltrailTransport(Transport):
         return self._emitter.close(None if timeout < 0 else timeout)
 
 
-__all__ = [
-    "MltrailTransport",
-    "MltrailTransportConfig",
-    "SinkFactory",
-    "StoreDestination",
-    "set_store_sink",
-]
+__all__ = ["MltrailTransport", "MltrailTransportConfig"]

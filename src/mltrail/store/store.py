@@ -66,7 +66,6 @@ from mltrail.store import graph, hydrate, lineage, manual, migrate, search, writ
 from mltrail.store import tables as t
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
-from mltrail.store.ingest import prepare, store_events
 from mltrail.store.metrics import Point, read_history
 
 log = logging.getLogger(__name__)
@@ -593,6 +592,11 @@ class Store:
             EventValidationError: If the event is invalid, naming each problem's JSON path;
                 nothing is stored.
         """
+        from mltrail.store.ingest import (
+            prepare,
+            store_events,
+        )  # validation loads schemas: only when ingesting
+
         prepared = prepare(0, event)
         return bool(
             self._write(
@@ -608,6 +612,8 @@ class Store:
         Returns counts of stored and duplicate events and, for each refused event, its index
         in ``events`` and the reasons.
         """
+        from mltrail.store.ingest import prepare, store_events
+
         prepared, failed = [], []
         for index, event in enumerate(events):
             try:

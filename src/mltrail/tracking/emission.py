@@ -19,9 +19,7 @@ from mltrail.config import Settings
 from mltrail.core.entities import DatasetRef, RunKind
 from mltrail.core.series import SeriesAggregate
 from mltrail.openlineage.delivery import Emitter
-from mltrail.openlineage.destinations import OpenLineageDestination
-from mltrail.openlineage.events import RunSnapshot, run_event, to_dict
-from mltrail.openlineage.transport import set_store_sink
+from mltrail.openlineage.destinations import OpenLineageDestination, set_store_sink
 from mltrail.tracking.backends import create_backend
 
 log = logging.getLogger(__name__)
@@ -70,6 +68,12 @@ class RunEvents:
         error_message: str | None = None,
     ) -> None:
         """Build and queue one event; failures are logged, never raised (the emitter spools)."""
+        from mltrail.openlineage.events import (
+            RunSnapshot,
+            run_event,
+            to_dict,
+        )  # the OL client: only when sending
+
         try:
             snapshot = RunSnapshot(
                 run_id=run_id,
