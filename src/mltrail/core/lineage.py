@@ -29,6 +29,9 @@ from uuid import UUID
 from mltrail.core.errors import ValidationError
 from mltrail.core.naming import dataset_from_uri
 
+TRACKED_JOB_NAMESPACE = "mltrail"
+"""The OpenLineage job namespace of runs tracked through mltrail's SDK without one of their own."""
+
 
 class NodeType(StrEnum):
     """What a lineage node stands for."""

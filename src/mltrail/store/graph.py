@@ -23,13 +23,11 @@ from uuid import UUID
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from mltrail.core.ids import parse_uuid
+from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.naming import uri_of
 from mltrail.store import tables as t
 from mltrail.store._chunks import chunks
 from mltrail.store.dialect import RawJSON, bulk_insert, insert_missing, upsert
-
-DEFAULT_NAMESPACE = "mltrail"
-"""The job namespace of runs tracked without one."""
 
 RANK = {"START": 0, "RUNNING": 1, "OTHER": 1, None: 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
 _STATE = {
@@ -325,7 +323,7 @@ def _tracked(
             _TRACKED_RUNS, {"ids": chunk}
         ):
             job_namespace, job_name = jobs.get(run_id) or (
-                (namespace, job) if namespace is not None else (DEFAULT_NAMESPACE, f"{experiment}.{name}")
+                (namespace, job) if namespace is not None else default_job(experiment, name)
             )
             folds[run_id] = tracked_fold(run_id, (job_namespace, job_name), status, started, ended)
     if not folds:
@@ -336,6 +334,13 @@ def _tracked(
             target = folds[run_id].inputs if direction == "input" else folds[run_id].outputs
             target.setdefault((namespace, name), Io(namespace, name))
     return folds
+
+
+def default_job(
+    experiment: str, run_name: str, *, namespace: str | None = None, name: str | None = None
+) -> tuple[str, str]:
+    """A tracked run's job: the namespace and name given, else ``mltrail`` / ``<experiment>.<run name>``."""
+    return namespace or TRACKED_JOB_NAMESPACE, name or f"{experiment}.{run_name}"
 
 
 def tracked_fold(

@@ -333,9 +333,8 @@ class Store:
                     experiment_id=self._ensure_experiment(connection, experiment),
                     trial=trial,
                     batch=batch,
-                    job=(
-                        record.job_namespace or graph.DEFAULT_NAMESPACE,
-                        record.job_name or f"{experiment}.{row['name']}",
+                    job=graph.default_job(
+                        experiment, row["name"], namespace=record.job_namespace, name=record.job_name
                     ),
                 )
                 for record, (experiment, trial, row, batch) in zip(records, checked, strict=True)

@@ -17,15 +17,13 @@ from typing import Any
 
 from mltrail.config import Settings
 from mltrail.core.entities import DatasetRef, RunKind
+from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.series import SeriesAggregate
 from mltrail.openlineage.delivery import Emitter
 from mltrail.openlineage.destinations import OpenLineageDestination, set_store_sink
 from mltrail.tracking.backends import create_backend
 
 log = logging.getLogger(__name__)
-
-JOB_NAMESPACE = "mltrail"
-"""The OpenLineage job namespace of runs tracked through the SDK."""
 
 
 def openlineage_emitter(settings: Settings) -> Emitter | None:
@@ -77,7 +75,7 @@ class RunEvents:
         try:
             snapshot = RunSnapshot(
                 run_id=run_id,
-                job_namespace=JOB_NAMESPACE,
+                job_namespace=TRACKED_JOB_NAMESPACE,
                 job_name=self.job_name,
                 experiment=experiment,
                 name=name,
