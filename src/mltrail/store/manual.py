@@ -76,7 +76,7 @@ def list_artifacts(
     query = (
         select(a.id, a.name, a.type, a.source_uri, d.namespace, d.name, a.properties, a.created_at)
         .join(t.dataset, d.id == a.dataset_id)
-        .order_by(column.desc() if sort_order == "Descending" else column, a.id)
+        .order_by(*((column.desc(), a.id.desc()) if sort_order == "Descending" else (column, a.id)))
         .limit(max_results)
     )
     if source_uri is not None:
