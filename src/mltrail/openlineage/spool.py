@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from mltrail.core.errors import ConfigError
+from mltrail.core.sequences import chunks
 
 log = logging.getLogger(__name__)
 
@@ -245,9 +246,10 @@ class Spool:
             return 0
         with self._write() as connection:
             removed = 0
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids):
                 marks = ",".join("?" * len(chunk))
-                removed += connection.execute(f"DELETE FROM entry WHERE id IN ({marks})", chunk).rowcount
+                statement = f"DELETE FROM entry WHERE id IN ({marks})"
+                removed += connection.execute(statement, tuple(chunk)).rowcount
         return removed
 
     def release(self, ids: Sequence[int], error: str) -> None:
@@ -256,7 +258,7 @@ class Spool:
             return
         message, now = _clip(error), time.time()
         with self._write() as connection:
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 connection.execute(
                     "UPDATE entry SET attempts = attempts + 1, last_error = ?, last_attempt_at = ?, "
@@ -419,11 +421,6 @@ def _clip(error: str | None) -> str | None:
     if error is None:
         return None
     return error if len(error) <= _MAX_ERROR_CHARS else error[: _MAX_ERROR_CHARS - 1] + "…"
-
-
-def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
 
 
 __all__ = ["DEFAULT_MAX_BYTES", "SPOOL_FILE_NAME", "DestinationStats", "Spool", "SpoolEntry"]

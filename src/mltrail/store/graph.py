@@ -25,8 +25,8 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from mltrail.core.ids import parse_uuid
 from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.naming import uri_of
+from mltrail.core.sequences import chunks
 from mltrail.store import tables as t
-from mltrail.store._chunks import chunks
 from mltrail.store.dialect import RawJSON, bulk_insert, insert_missing, upsert
 
 RANK = {"START": 0, "RUNNING": 1, "OTHER": 1, None: 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}

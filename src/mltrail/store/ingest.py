@@ -20,11 +20,11 @@ from mltrail.core.entities import RunKind, RunStatus
 from mltrail.core.errors import EventValidationError
 from mltrail.core.naming import uri_of
 from mltrail.core.params import encode_params
+from mltrail.core.sequences import chunks
 from mltrail.openlineage.reading import read_mltrail_facets
 from mltrail.openlineage.validation import validate_event
 from mltrail.store import tables as t
 from mltrail.store import writes
-from mltrail.store._chunks import chunks
 from mltrail.store.dialect import RawJSON, bulk_insert
 from mltrail.store.graph import (
     RANK,

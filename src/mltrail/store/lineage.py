@@ -36,9 +36,9 @@ from mltrail.core.lineage import (
     dataset_node,
     parse_node_id,
 )
+from mltrail.core.sequences import chunks
 from mltrail.store import manual
 from mltrail.store import tables as t
-from mltrail.store._chunks import chunks
 
 Key = tuple[Any, ...]
 """A node: ``("run", UUID)``, ``("dataset", id, version)``, ``("job", id)``, ``("trial", id)``…"""

@@ -18,8 +18,8 @@ from mltrail.core.lineage import (
     dataset_node,
 )
 from mltrail.core.naming import dataset_from_uri
+from mltrail.core.sequences import chunks
 from mltrail.store import tables as t
-from mltrail.store._chunks import chunks
 from mltrail.store.graph import ensure_datasets
 from mltrail.store.hydrate import to_datetime
 

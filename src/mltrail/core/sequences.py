@@ -1,4 +1,4 @@
-"""Split long lists of ids into pieces that every backend binds and plans well in ``IN (…)``."""
+"""Split long sequences (mostly lists of ids) into pieces that every backend binds well in ``IN (…)``."""
 
 from __future__ import annotations
 
