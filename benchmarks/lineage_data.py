@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mltrail.core.ids import uuid7
+
 __all__ = [
     "DAGS",
     "EDGES_PER_PIPELINE",
@@ -158,8 +160,9 @@ def generate_pipelines(pipelines: int, seed: int = 42) -> Iterator[Pipeline]:
         yield _pipeline(rng, index, dag, run_number)
 
 
-def _uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
+def _uuid(rng: random.Random, at: datetime) -> uuid.UUID:
+    """A UUIDv7 run id drawn at ``at``, as OpenLineage's client and Airflow provider make them."""
+    return uuid7(int(at.timestamp() * 1000), rng.getrandbits(74))
 
 
 def _pipeline(rng: random.Random, index: int, dag: int, run_number: int) -> Pipeline:
@@ -172,32 +175,37 @@ def _pipeline(rng: random.Random, index: int, dag: int, run_number: int) -> Pipe
     version = (REGISTRY_NAMESPACE, f"model-{dag:02d}/versions/{run_number}")
     endpoint = (ENDPOINTS_NAMESPACE, endpoint_name(dag % ENDPOINTS))
 
+    start = T0 + index * PIPELINE_SPACING
+
+    def task(job: str, begin: float, end: float, *datasets: tuple[Dataset, ...]) -> TaskRun:
+        return TaskRun(_uuid(rng, start + timedelta(minutes=begin)), job, begin, end, *datasets)
+
     tasks = []
     clock = 0.5
     processing_end = clock + rng.uniform(3, 10)
-    tasks.append(TaskRun(_uuid(rng), f"{prefix}.processing", clock, processing_end, (raw,), (features,)))
+    tasks.append(task(f"{prefix}.processing", clock, processing_end, (raw,), (features,)))
     clock = processing_end + 0.5
     trial_ends = []
     for j, model in enumerate(models, start=1):
         end = clock + rng.uniform(5, 25)
         trial_ends.append(end)
-        tasks.append(TaskRun(_uuid(rng), f"{prefix}.train-{j}", clock, end, (features,), (model,)))
+        tasks.append(task(f"{prefix}.train-{j}", clock, end, (features,), (model,)))
     clock = max(trial_ends) + 0.5
     end = clock + rng.uniform(1, 5)
-    tasks.append(TaskRun(_uuid(rng), f"{prefix}.evaluate", clock, end, models, (report,)))
+    tasks.append(task(f"{prefix}.evaluate", clock, end, models, (report,)))
     best = models[rng.randrange(TRIALS)]
     clock = end + 0.5
     end = clock + rng.uniform(0.2, 1)
-    tasks.append(TaskRun(_uuid(rng), f"{prefix}.register", clock, end, (best, report), (version,)))
+    tasks.append(task(f"{prefix}.register", clock, end, (best, report), (version,)))
     clock = end + 0.5
     end = clock + rng.uniform(1, 3)
-    tasks.append(TaskRun(_uuid(rng), f"{prefix}.deploy", clock, end, (version,), (endpoint,)))
+    tasks.append(task(f"{prefix}.deploy", clock, end, (version,), (endpoint,)))
     return Pipeline(
         index=index,
         dag=dag,
         run_number=run_number,
-        start=T0 + index * PIPELINE_SPACING,
-        run_id=_uuid(rng),
+        start=start,
+        run_id=_uuid(rng, start),
         tasks=tuple(tasks),
     )
 

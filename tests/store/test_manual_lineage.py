@@ -33,7 +33,9 @@ def test_artifacts_are_dataset_nodes_listed_by_uri_and_sorted(store: Store) -> N
         "labels",
     ]
     newest_first = [a.id for a in store.list_artifacts()]
-    assert newest_first == sorted(newest_first, reverse=True), "created in the same instant: the id breaks the tie"
+    assert newest_first == sorted(newest_first, reverse=True), (
+        "created in the same instant: the id breaks the tie"
+    )
     assert second.id != first.id
 
 

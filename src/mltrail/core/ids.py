@@ -1,9 +1,10 @@
-"""Identity: new run ids (random UUIDs), drawn cheaply enough for thousands of runs per second."""
+"""Identity: new run ids (time-ordered UUIDs), drawn cheaply enough for thousands of runs per second."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,10 @@ _offset = 0
 
 
 def new_run_id() -> UUID:
-    """Return a random (version 4) UUID, like :func:`uuid.uuid4`.
+    """Return a version 7 UUID (RFC 9562): the time in milliseconds, then 74 random bits.
+
+    OpenLineage recommends UUIDv7 run ids, and its client and Airflow provider draw them: ids
+    made later sort later, so indexes keyed by run id grow at their end instead of everywhere.
 
     Random bytes are read from the OS 256 ids at a time: one ``getrandom`` call per id costs a
     thread switch when a background writer holds the interpreter lock. The pool is discarded in
@@ -22,11 +26,18 @@ def new_run_id() -> UUID:
     """
     global _pool, _offset
     with _lock:
-        if _offset + 16 > len(_pool):
+        if _offset + 10 > len(_pool):
             _pool, _offset = os.urandom(_POOL_BYTES), 0
-        chunk = _pool[_offset : _offset + 16]
-        _offset += 16
-    return UUID(bytes=chunk, version=4)
+        chunk = _pool[_offset : _offset + 10]
+        _offset += 10
+    return uuid7(time.time_ns() // 1_000_000, int.from_bytes(chunk))
+
+
+def uuid7(unix_ms: int, random_bits: int) -> UUID:
+    """The version 7 UUID of a time (milliseconds since the epoch) and random bits (74 are used)."""
+    rand_a = (random_bits >> 62) & 0xFFF
+    rand_b = random_bits & ((1 << 62) - 1)
+    return UUID(int=(unix_ms & (1 << 48) - 1) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
 
 
 def _forget_pool() -> None:
