@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import BigInteger, Connection, String, Uuid, bindparam, delete, select, update
 
 from mltrail.core.ids import parse_uuid
 from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
@@ -28,6 +28,7 @@ from mltrail.core.naming import uri_of
 from mltrail.core.sequences import chunks
 from mltrail.store import tables as t
 from mltrail.store.dialect import RawJSON, bulk_insert, insert_missing, upsert
+from mltrail.store.driver import Query, among
 
 RANK = {"START": 0, "RUNNING": 1, "OTHER": 1, None: 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
 _STATE = {
@@ -114,23 +115,32 @@ Ordered = tuple[int, int, int, dict[str, Any]]
 """An event ready to fold: ``(event_time, rank, order, payload)``, sorted on the first three."""
 
 
-def stored_events(connection: Connection, run_ids: Iterable[UUID]) -> dict[UUID, list[Ordered]]:
+@dataclass(slots=True)
+class History:
+    """The stored events of some runs: by run, ready to fold, and the digests of all of them."""
+
+    events: dict[UUID, list[Ordered]] = field(default_factory=dict)
+    digests: set[str] = field(default_factory=set)
+
+
+def stored_events(connection: Connection, run_ids: Iterable[UUID]) -> History:
     """The stored events of these runs (runs with none are left out), in storage order."""
-    events: dict[UUID, list[Ordered]] = {}
-    ids = sorted(run_ids)
-    for chunk in chunks(ids):
-        for run_id, event_type, event_time, row_id, payload in connection.execute(
-            _STORED_EVENTS, {"ids": chunk}
+    history = History()
+    events, digests = history.events, history.digests
+    for chunk in chunks(sorted(run_ids)):
+        for run_id, event_type, event_time, row_id, digest, payload in _STORED_EVENTS.rows(
+            connection, ids=chunk
         ):
             events.setdefault(run_id, []).append((event_time, RANK[event_type], row_id, payload))
-    return events
+            digests.add(digest)
+    return history
 
 
 def fold_stored(connection: Connection, run_ids: Iterable[UUID]) -> list[RunFold]:
     """Fold every stored event of these runs."""
     return [
         fold_run(run_id, sorted(found, key=lambda item: item[:3]))
-        for run_id, found in stored_events(connection, run_ids).items()
+        for run_id, found in stored_events(connection, run_ids).events.items()
     ]
 
 
@@ -256,7 +266,7 @@ def _write(
     )
     run_ids = [f.run_id for f in folds if f.run_id not in new]
     for chunk in chunks(run_ids):
-        connection.execute(delete(t.run_io).where(t.run_io.c.run_id.in_(chunk)))
+        _DELETE_RUN_IO.execute(connection, ids=chunk)
     bulk_insert(
         connection,
         t.run_io,
@@ -291,25 +301,36 @@ def _write(
 
 
 _r, _e, _rd, _d, _lr, _j = t.run.c, t.experiment.c, t.run_dataset.c, t.dataset.c, t.lineage_run.c, t.job.c
-_TRACKED_RUNS = (
-    select(_r.id, _r.status, _r.start_time, _r.end_time, _e.name, _r.name, _j.namespace, _j.name)
-    .join(t.experiment, _e.id == _r.experiment_id)
-    .outerjoin(t.lineage_run, _lr.id == _r.id)
-    .outerjoin(t.job, _j.id == _lr.job_id)
-    .where(_r.id.in_(bindparam("ids", expanding=True)))
+_TRACKED_RUNS = Query(
+    lambda dialect: (
+        select(_r.id, _r.status, _r.start_time, _r.end_time)
+        .add_columns(_e.name, _r.name, _j.namespace, _j.name)
+        .join(t.experiment, _e.id == _r.experiment_id)
+        .outerjoin(t.lineage_run, _lr.id == _r.id)
+        .outerjoin(t.job, _j.id == _lr.job_id)
+        .where(among(_r.id, "ids", Uuid(), dialect=dialect))
+    )
 )
-_TRACKED_DATASETS = (
-    select(_rd.run_id, _rd.direction, _d.namespace, _d.name)
-    .join(t.dataset, _d.id == _rd.dataset_id)
-    .where(_rd.run_id.in_(bindparam("ids", expanding=True)))
+_TRACKED_DATASETS = Query(
+    lambda dialect: (
+        select(_rd.run_id, _rd.direction, _d.namespace, _d.name)
+        .join(t.dataset, _d.id == _rd.dataset_id)
+        .where(among(_rd.run_id, "ids", Uuid(), dialect=dialect))
+    )
 )
-_STORED_EVENTS = select(
-    t.ol_event.c.run_id,
-    t.ol_event.c.event_type,
-    t.ol_event.c.event_time,
-    t.ol_event.c.id,
-    t.ol_event.c.payload,
-).where(t.ol_event.c.run_id.in_(bindparam("ids", expanding=True)))
+_STORED_EVENTS = Query(
+    lambda dialect: select(
+        t.ol_event.c.run_id,
+        t.ol_event.c.event_type,
+        t.ol_event.c.event_time,
+        t.ol_event.c.id,
+        t.ol_event.c.digest,
+        t.ol_event.c.payload,
+    ).where(among(t.ol_event.c.run_id, "ids", Uuid(), dialect=dialect))
+)
+_DELETE_RUN_IO = Query(
+    lambda dialect: delete(t.run_io).where(among(t.run_io.c.run_id, "ids", Uuid(), dialect=dialect))
+)
 
 
 def _tracked(
@@ -319,8 +340,8 @@ def _tracked(
     folds: dict[UUID, RunFold] = {}
     ordered = sorted(ids)
     for chunk in chunks(ordered):
-        for run_id, status, started, ended, experiment, name, namespace, job in connection.execute(
-            _TRACKED_RUNS, {"ids": chunk}
+        for run_id, status, started, ended, experiment, name, namespace, job in _TRACKED_RUNS.rows(
+            connection, ids=chunk
         ):
             job_namespace, job_name = jobs.get(run_id) or (
                 (namespace, job) if namespace is not None else default_job(experiment, name)
@@ -330,7 +351,7 @@ def _tracked(
         return folds
     tracked = sorted(folds)
     for chunk in chunks(tracked):
-        for run_id, direction, namespace, name in connection.execute(_TRACKED_DATASETS, {"ids": chunk}):
+        for run_id, direction, namespace, name in _TRACKED_DATASETS.rows(connection, ids=chunk):
             target = folds[run_id].inputs if direction == "input" else folds[run_id].outputs
             target.setdefault((namespace, name), Io(namespace, name))
     return folds
@@ -445,13 +466,19 @@ def ensure_jobs(
     return {key: row[0] for key, row in found.items()}
 
 
-_DATASET_IDS = select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id).where(
-    t.dataset.c.namespace.in_(bindparam("namespaces", expanding=True)),
-    t.dataset.c.name.in_(bindparam("names", expanding=True)),
+_DATASET_IDS = Query(
+    lambda dialect: select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id).where(
+        among(t.dataset.c.namespace, "namespaces", String(), dialect=dialect),
+        among(t.dataset.c.name, "names", String(), dialect=dialect),
+    )
 )
-_JOB_ROWS = select(t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets).where(
-    t.job.c.namespace.in_(bindparam("namespaces", expanding=True)),
-    t.job.c.name.in_(bindparam("names", expanding=True)),
+_JOB_ROWS = Query(
+    lambda dialect: select(
+        t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets
+    ).where(
+        among(t.job.c.namespace, "namespaces", String(), dialect=dialect),
+        among(t.job.c.name, "names", String(), dialect=dialect),
+    )
 )
 _UPDATE_JOB = (
     update(t.job)
@@ -461,7 +488,7 @@ _UPDATE_JOB = (
 
 
 def _by_name(
-    connection: Connection, query: Any, names: Sequence[tuple[str, str]]
+    connection: Connection, query: Query, names: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], Any]:
     """Rows of ``query`` (namespace, name, …) for these names, by name.
 
@@ -474,8 +501,8 @@ def _by_name(
     wanted = set(names)
     found: dict[tuple[str, str], Any] = {}
     for chunk in chunks(names):
-        bound = {"namespaces": sorted({ns for ns, _ in chunk}), "names": sorted({name for _, name in chunk})}
-        for row in connection.execute(query, bound):
+        namespaces, names_only = sorted({ns for ns, _ in chunk}), sorted({name for _, name in chunk})
+        for row in query.rows(connection, namespaces=namespaces, names=names_only):
             if (row[0], row[1]) in wanted:
                 found[row[0], row[1]] = tuple(row[2:])
     return found
@@ -488,9 +515,7 @@ def merge_dataset_facets(connection: Connection, facets: Mapping[int, tuple[int,
     d = t.dataset.c
     stored = {
         dataset_id: (updated or 0, current or {})
-        for dataset_id, updated, current in connection.execute(
-            select(d.id, d.updated_at, d.facets).where(d.id.in_(list(facets)))
-        )
+        for dataset_id, updated, current in _DATASET_FACETS.rows(connection, ids=list(facets))
     }
     changes = []
     for dataset_id, (at, new) in facets.items():
@@ -505,6 +530,13 @@ def merge_dataset_facets(connection: Connection, facets: Mapping[int, tuple[int,
             .values(facets=bindparam("b_facets"), updated_at=bindparam("b_updated")),
             changes,
         )
+
+
+_DATASET_FACETS = Query(
+    lambda dialect: select(t.dataset.c.id, t.dataset.c.updated_at, t.dataset.c.facets).where(
+        among(t.dataset.c.id, "ids", BigInteger(), dialect=dialect)
+    )
+)
 
 
 def _merge(stored: Mapping[str, Any], new: Mapping[str, Any], *, newer: bool) -> dict[str, Any]:

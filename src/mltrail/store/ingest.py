@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, String, select
 
 from mltrail.core.entities import RunKind, RunStatus
 from mltrail.core.errors import EventValidationError
@@ -26,6 +26,7 @@ from mltrail.openlineage.validation import validate_event
 from mltrail.store import tables as t
 from mltrail.store import writes
 from mltrail.store.dialect import RawJSON, bulk_insert
+from mltrail.store.driver import Query, among
 from mltrail.store.graph import (
     RANK,
     RunFold,
@@ -100,10 +101,13 @@ def store_events(
     ``experiment_id`` finds or creates an experiment by name, for runs with mltrail facets.
     """
     unique = list({event.digest: event for event in events}.values())
-    known_digests = _stored_digests(connection, [e.digest for e in unique])
+    # A run event's digest can only be among its run's events, which folding it needs anyway.
+    history = stored_events(connection, {e.run_id for e in unique if e.run_id is not None})
+    known_digests = history.digests | _stored_digests(
+        connection, [e.digest for e in unique if e.run_id is None]
+    )
     new = [e for e in unique if e.digest not in known_digests]
     run_ids = {e.run_id for e in new if e.run_id is not None}
-    history = stored_events(connection, run_ids)  # read before the new events join them
     bulk_insert(  # one that another writer stored meanwhile is skipped; its projection is idempotent
         connection,
         t.ol_event,
@@ -121,7 +125,7 @@ def store_events(
         ],
         skip_on=("digest",),
     )
-    events_of = {run_id: list(history.get(run_id, ())) for run_id in run_ids}
+    events_of = {run_id: list(history.events.get(run_id, ())) for run_id in run_ids}
     for e in new:  # after stored events of the same time and type, as their later row ids say
         if e.run_id is not None:
             events_of[e.run_id].append((e.event_time, RANK[e.event_type], _AFTER_STORED + e.index, e.payload))
@@ -129,7 +133,7 @@ def store_events(
         run_id: fold_run(run_id, sorted(found, key=lambda item: item[:3]))
         for run_id, found in events_of.items()
     }
-    folds = rebuild_runs(connection, run_ids, known=known, fresh=run_ids - history.keys())
+    folds = rebuild_runs(connection, run_ids, known=known, fresh=run_ids - history.events.keys())
     _apply_static(connection, [e for e in new if e.kind != "RunEvent"])
     project_tracking(connection, folds, experiment_id)
     return new
@@ -203,12 +207,14 @@ def _stored_digests(connection: Connection, digests: Sequence[str]) -> set[str]:
     """Which of these events are stored already."""
     found: set[str] = set()
     for chunk in chunks(digests):
-        found.update(connection.execute(_STORED_DIGESTS, {"digests": chunk}).scalars())
+        found.update(digest for (digest,) in _STORED_DIGESTS.rows(connection, digests=chunk))
     return found
 
 
-_STORED_DIGESTS = select(t.ol_event.c.digest).where(
-    t.ol_event.c.digest.in_(bindparam("digests", expanding=True))
+_STORED_DIGESTS = Query(
+    lambda dialect: select(t.ol_event.c.digest).where(
+        among(t.ol_event.c.digest, "digests", String(), dialect=dialect)
+    )
 )
 
 
