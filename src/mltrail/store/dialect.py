@@ -47,10 +47,11 @@ def upsert(
 ) -> None:
     """Insert ``rows``; on a clash on ``conflict`` columns, overwrite ``update`` columns (or keep the row).
 
-    The statement is built once per backend, table and column set, so repeated calls cost only
-    the round trip. All rows must have the same keys. When several rows share a conflict key, the
-    last one wins (PostgreSQL refuses to touch one row twice in one statement); callers that know
-    their rows' keys are distinct pass ``may_repeat=False`` to skip that check.
+    The statement is built once per backend, table and column set and runs on the driver's
+    cursor (``executemany``), so repeated calls cost only the round trips. All rows must have
+    the same keys and every column the table needs (Python-side column defaults are not
+    applied). When several rows share a conflict key, the last one wins; callers that know their
+    rows' keys are distinct pass ``may_repeat=False`` to skip that check.
 
     Rows whose first ``conflict`` column is in ``new_owners`` (owners this transaction created,
     so no stored row can clash with theirs) skip the conflict check: they are bulk inserted.
@@ -66,8 +67,7 @@ def upsert(
         rows = [row for row in rows if row[owner] not in new_owners]
         if not rows:
             return
-    statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), tuple(update))
-    connection.execute(statement, list(rows))
+    _insert_on_driver(connection, table, rows, conflict=tuple(conflict), update=tuple(update))
 
 
 def insert_missing(
@@ -89,35 +89,46 @@ def insert_missing(
 
 
 @cache
-def _bulk_insert_plan(
-    dialect: Any, table: Table, columns: tuple[str, ...], skip_on: tuple[str, ...] | None
+def _insert_plan(
+    dialect: Any,
+    table: Table,
+    columns: tuple[str, ...],
+    conflict: tuple[str, ...] | None,
+    update: tuple[str, ...],
 ) -> tuple[str, list[Any]]:
-    """Return the driver SQL inserting ``columns`` into ``table``, and a converter per column."""
+    """Return the driver SQL inserting ``columns`` into ``table``, and a converter per column.
+
+    Without ``conflict`` columns the rows must be new (``COPY`` on PostgreSQL); with them, a
+    clashing row is skipped, or its ``update`` columns overwritten.
+    """
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
     table_name = dialect.identifier_preparer.format_table(table)
     converters: list[Any] = []
     placeholders = []
+    mark = "?" if dialect.name == "sqlite" else "%s"
     for name in columns:
         kind = table.c[name].type
-        placeholders.append("%s::json" if isinstance(kind, JSON) else "%s")
+        json_on_postgres = isinstance(kind, JSON) and dialect.name == "postgresql"
+        placeholders.append(f"{mark}::json" if json_on_postgres else mark)
         if isinstance(kind, Uuid):
             converters.append((lambda v: v if v is None else v.hex) if dialect.name == "sqlite" else None)
         elif isinstance(kind, JSON):
             converters.append(lambda v: v if v is None or isinstance(v, RawJSON) else json.dumps(v))
         else:
             converters.append(None)
-    if dialect.name == "postgresql":
-        if skip_on is None:
+    if conflict is None:
+        if dialect.name == "postgresql":
             return f"COPY {table_name} ({names}) FROM STDIN", converters
-        conflict = ", ".join(quote(name) for name in skip_on)
-        values = ", ".join(placeholders)
-        return (
-            f"INSERT INTO {table_name} ({names}) VALUES ({values}) ON CONFLICT ({conflict}) DO NOTHING",
-            converters,
-        )
-    verb = "INSERT" if skip_on is None else "INSERT OR IGNORE"
-    return f"{verb} INTO {table_name} ({names}) VALUES ({', '.join('?' * len(columns))})", converters
+        return f"INSERT INTO {table_name} ({names}) VALUES ({', '.join(placeholders)})", converters
+    target = ", ".join(quote(name) for name in conflict)
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in update)
+        if update
+        else "DO NOTHING"
+    )
+    values = ", ".join(placeholders)
+    return f"INSERT INTO {table_name} ({names}) VALUES ({values}) ON CONFLICT ({target}) {action}", converters
 
 
 def bulk_insert(
@@ -134,12 +145,23 @@ def bulk_insert(
     All rows must have the same keys. With ``skip_on`` (a unique key's columns), rows that clash
     with stored ones are skipped instead of failing (``executemany`` on PostgreSQL too).
     """
+    _insert_on_driver(
+        connection, table, rows, conflict=None if skip_on is None else tuple(skip_on), update=()
+    )
+
+
+def _insert_on_driver(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: tuple[str, ...] | None,
+    update: tuple[str, ...],
+) -> None:
     if not rows:
         return
     columns = tuple(rows[0])
-    sql, converters = _bulk_insert_plan(
-        connection.dialect, table, columns, None if skip_on is None else tuple(skip_on)
-    )
+    sql, converters = _insert_plan(connection.dialect, table, columns, conflict, update)
     values: list[tuple[Any, ...]] = list(map(itemgetter(*columns), rows))
     if len(columns) == 1:
         values = [(value,) for value in values]
@@ -148,7 +170,7 @@ def bulk_insert(
         values = [_converted(row, converting) for row in values]
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if connection.dialect.name == "postgresql" and skip_on is None:
+        if connection.dialect.name == "postgresql" and conflict is None:
             with cursor.copy(sql) as copy:
                 for row in values:
                     copy.write_row(row)

@@ -27,7 +27,7 @@ from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.naming import uri_of
 from mltrail.core.sequences import chunks
 from mltrail.store import tables as t
-from mltrail.store.dialect import RawJSON, bulk_insert, insert_missing, upsert
+from mltrail.store.dialect import RawJSON, bulk_insert, upsert
 from mltrail.store.driver import Query, among
 
 RANK = {"START": 0, "RUNNING": 1, "OTHER": 1, None: 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
@@ -427,7 +427,7 @@ def ensure_datasets(
     missing = [key for key in uris if key not in found]
     if missing:
         rows = [{"namespace": ns, "name": name, "uri": uris[ns, name]} for ns, name in missing]
-        insert_missing(connection, t.dataset, rows, conflict=("namespace", "name"))
+        bulk_insert(connection, t.dataset, rows, skip_on=("namespace", "name"))
         found.update(_by_name(connection, _DATASET_IDS, missing))
     return {key: row[0] for key, row in found.items()}
 
@@ -453,7 +453,7 @@ def ensure_jobs(
             }
             for ns, name in missing
         ]
-        insert_missing(connection, t.job, rows, conflict=("namespace", "name"))
+        bulk_insert(connection, t.job, rows, skip_on=("namespace", "name"))
         found.update(_by_name(connection, _JOB_ROWS, missing))
     changes = []
     for key, (at, facets) in jobs.items():
