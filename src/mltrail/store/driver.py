@@ -138,10 +138,20 @@ def _for_sqlite(value: Any) -> Any:
     if isinstance(value, UUID):
         return value.hex
     if isinstance(value, list | tuple | set | frozenset):
-        return json.dumps([item.hex if isinstance(item, UUID) else item for item in value])
+        return _json_array(value)
     if isinstance(value, dict):
         return json.dumps(value)
     return value
+
+
+def _json_array(values: Any) -> str:
+    """A JSON array of ``values``; UUIDs (as hex) and integers, the usual ids, need no encoder."""
+    items = list(values)
+    if all(isinstance(item, UUID) for item in items):
+        return '["' + '","'.join(item.hex for item in items) + '"]' if items else "[]"
+    if all(type(item) is int for item in items):
+        return "[" + ",".join(map(str, items)) + "]"
+    return json.dumps(items)
 
 
 __all__ = ["Query", "among"]

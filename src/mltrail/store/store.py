@@ -121,19 +121,26 @@ class Store:
     # -- transactions ---------------------------------------------------------------------------
 
     def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Call ``fn(*args)``, retrying transient database errors with jittered backoff."""
+        """Call ``fn(*args)``, retrying transient database errors with jittered backoff.
+
+        Errors of statements run on the driver's cursor (hot paths skip SQLAlchemy) are
+        translated to SQLAlchemy's exception classes first, so both are handled alike.
+        """
+        driver_error = self._engine.dialect.loaded_dbapi.Error
         for attempt in range(MAX_RETRIES + 1):
             try:
                 return fn(*args)
-            except OperationalError as exc:
-                if attempt >= _retries_for(exc):
-                    raise StoreError(f"database error: {exc.orig}", cause=exc) from exc
-                log.debug("transient database error, retrying (%d): %s", attempt + 1, exc.orig)
-                time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
-            except IntegrityError as exc:
-                raise ConflictError(f"conflicting write: {exc.orig}", kind="row", id=None) from exc
+            except driver_error as exc:
+                error = DBAPIError.instance(None, None, exc, driver_error)
             except DBAPIError as exc:
-                raise StoreError(f"database error: {exc.orig}", cause=exc) from exc
+                error = exc
+            if isinstance(error, OperationalError) and attempt < _retries_for(error):
+                log.debug("transient database error, retrying (%d): %s", attempt + 1, error.orig)
+                time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
+                continue
+            if isinstance(error, IntegrityError):
+                raise ConflictError(f"conflicting write: {error.orig}", kind="row", id=None) from error
+            raise StoreError(f"database error: {error.orig}", cause=error) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
