@@ -64,6 +64,7 @@ from mltrail.core.validation import (
 )
 from mltrail.store import graph, hydrate, lineage, manual, migrate, search, writes
 from mltrail.store import tables as t
+from mltrail.store._gc import paused_gc
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
 from mltrail.store.metrics import Point, read_history
@@ -621,16 +622,17 @@ class Store:
         from mltrail.store.ingest import prepare, store_events
 
         prepared, failed = [], []
-        for index, event in enumerate(events):
-            try:
-                prepared.append(prepare(index, event))
-            except EventValidationError as exc:
-                failed.append(IngestFailure(index, str(exc), tuple(exc.errors)))
-        new = self._write(
-            lambda connection: store_events(
-                connection, prepared, now=_now_ms(), experiment_id=self._ensure_experiment
+        with paused_gc():  # a batch builds many acyclic objects: see paused_gc
+            for index, event in enumerate(events):
+                try:
+                    prepared.append(prepare(index, event))
+                except EventValidationError as exc:
+                    failed.append(IngestFailure(index, str(exc), tuple(exc.errors)))
+            new = self._write(
+                lambda connection: store_events(
+                    connection, prepared, now=_now_ms(), experiment_id=self._ensure_experiment
+                )
             )
-        )
         return IngestResult(
             received=len(events), stored=len(new), duplicates=len(prepared) - len(new), failed=tuple(failed)
         )
