@@ -27,6 +27,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def track_one(fail: bool = False) -> str:
     run = mltrail.start_run(experiment="churn", trial="t1", kind="training", params={"lr": 0.01, "layers": 3})
     run.log_input("s3://data/train.csv", role="train")
+    run.log_input("s3://data/valid.csv", role="validation")
     run.log_metric("val_auc", 0.5, step=0)
     run.log_metric("val_auc", 0.9, step=1)
     run.log_output("s3://models/m.pkl", role="model")
@@ -35,7 +36,7 @@ def track_one(fail: bool = False) -> str:
     return str(run.id)
 
 
-def test_a_run_sends_start_and_complete_with_mltrail_facets(
+def test_a_run_sends_start_running_and_complete_with_mltrail_facets(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = LineageBackend().start()
@@ -47,17 +48,19 @@ def test_a_run_sends_start_and_complete_with_mltrail_facets(
     finally:
         backend.stop()
 
-    assert [event["eventType"] for event in backend.events] == ["START", "COMPLETE"]
+    assert [event["eventType"] for event in backend.events] == ["START", "RUNNING", "COMPLETE"]
     for event in backend.events:
         assert validate_event(event) == "RunEvent"
         assert event["run"]["runId"] == run_id
         assert (event["job"]["namespace"], event["job"]["name"]) == ("mltrail", "churn.training")
-    complete = backend.events[1]
+    start, running, complete = backend.events
+    assert "inputs" not in start or start["inputs"] == []
+    assert [d["name"] for d in running["inputs"]] == ["train.csv"]  # the first input, announced once
     info = read_mltrail_facets(complete["run"]["facets"])
     assert info is not None
     assert (info.experiment, info.trials, info.params) == ("churn", ("t1",), {"lr": 0.01, "layers": 3})
     assert info.metrics["val_auc"].last == 0.9 and info.metrics["val_auc"].count == 2
-    assert [d["name"] for d in complete["inputs"]] == ["train.csv"]
+    assert [d["name"] for d in complete["inputs"]] == ["train.csv", "valid.csv"]
     assert [d["name"] for d in complete["outputs"]] == ["m.pkl"]
     assert complete["job"]["facets"]["jobType"]["jobType"] == "TRAINING"
 
@@ -90,7 +93,8 @@ def test_backend_down_then_up_every_event_arrives_once(folder: Path, monkeypatch
         backend.stop()
 
     assert result.exit_code == 0, result.output
-    assert backend.counts() == {(run, kind): 1 for run in runs for kind in ("START", "COMPLETE")}
+    kinds = ("START", "RUNNING", "COMPLETE")
+    assert backend.counts() == {(run, kind): 1 for run in runs for kind in kinds}
 
 
 def test_no_openlineage_config_sends_nothing_and_builds_nothing(folder: Path) -> None:

@@ -44,6 +44,8 @@ class RunEvents:
     inputs: list[DatasetRef] = field(default_factory=list)
     outputs: list[DatasetRef] = field(default_factory=list)
     series: dict[str, SeriesAggregate] = field(default_factory=dict)
+    inputs_announced: bool = False
+    """Whether a RUNNING event has told the backend the run's inputs."""
 
     def add_point(self, key: str, value: float, step: int, timestamp: int) -> None:
         """Fold a metric point into its series' summary."""

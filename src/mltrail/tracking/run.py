@@ -156,12 +156,20 @@ class ActiveRun:
             self._events.add_point(key, number, step, int(timestamp * 1000))
 
     def log_input(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
-        """Record a dataset the run read; the URI is named by the OpenLineage conventions."""
+        """Record a dataset the run read; the URI is named by the OpenLineage conventions.
+
+        With an OpenLineage backend configured, the run's first input also sends a RUNNING
+        event, so consumers see what a long run reads before it ends (once per run).
+        """
         dataset = dataset_from_uri(os.fspath(uri), role=role)
         with self._lock:
             self._inputs.append(dataset)
+            announce = False
             if self._events is not None:
                 mirror_datasets(self._events.inputs, [dataset])
+                announce, self._events.inputs_announced = not self._events.inputs_announced, True
+        if announce and self._status is None:
+            self._send("RUNNING")
 
     def log_output(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run wrote (a model, predictions, a report…)."""
