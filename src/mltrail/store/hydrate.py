@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import fields, make_dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from typing import Any
-from uuid import UUID
+from typing import Any, TypeVar
+from uuid import UUID, SafeUUID
 
 from sqlalchemy import BigInteger, Connection, Uuid, any_, bindparam, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -30,6 +31,39 @@ from mltrail.store import tables as t
 from mltrail.store._gc import paused_gc
 
 _NAN = float("nan")
+_JSON = json.JSONDecoder()
+_T = TypeVar("_T")
+
+
+def _builder(cls: type[_T]) -> Callable[..., _T]:
+    """Return a function building ``cls``, a frozen slotted dataclass, from all its fields in order.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``: a
+    :class:`MetricSummary` costs about 1 µs, and a page builds 5,000. This builds a mutable twin
+    with the same slots, whose ``__init__`` assigns them directly, then makes it a ``cls``
+    (``__class__`` may change between classes with the same slots): an ordinary ``cls``
+    instance, frozen, equal and hashable as usual, in a quarter of the time.
+    """
+    twin = make_dataclass(f"_Mutable{cls.__name__}", [(f.name, f.type) for f in fields(cls)], slots=True)  # type: ignore[arg-type]
+
+    def build(*values: Any) -> _T:
+        instance = twin(*values)
+        instance.__class__ = cls
+        return instance  # type: ignore[no-any-return]
+
+    return build
+
+
+_summary = _builder(MetricSummary)
+_trial = _builder(Trial)
+
+
+def _uuid_from_hex(text: str) -> UUID:
+    """``UUID(text)`` for the 32 hex digits SQLite stores, without the checks (3 µs → 0.5 µs)."""
+    value = object.__new__(UUID)
+    object.__setattr__(value, "int", int(text, 16))
+    object.__setattr__(value, "is_safe", SafeUUID.unknown)
+    return value
 
 
 @lru_cache(maxsize=8192)
@@ -79,12 +113,13 @@ def trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
 
 def _trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
     rows: dict[int, Any] = {}
-    run_ids: dict[int, list[UUID]] = defaultdict(list)
+    run_ids: dict[int, list[Any]] = defaultdict(list)
     for record in _fetch(connection, _trial_sql(connection.dialect.name, connection.dialect), ids):
         rows[record[0]] = record
-        run_id = record[6]
-        if run_id is not None:
-            run_ids[record[0]].append(run_id if isinstance(run_id, UUID) else UUID(run_id))
+        if record[6] is not None:
+            run_ids[record[0]].append(record[6])
+    if connection.dialect.name != "postgresql":  # SQLite returns the hex text
+        run_ids = {trial_id: list(map(_uuid_from_hex, hexes)) for trial_id, hexes in run_ids.items()}
     params = _params(connection, t.trial_param, t.trial_param.c.trial_id, ids)
     metrics = _metrics(connection, t.trial_metric, t.trial_metric.c.trial_id, ids)
     tags = _tags(connection, t.trial_tag, t.trial_tag.c.trial_id, ids)
@@ -95,16 +130,16 @@ def _trials(connection: Connection, ids: Sequence[int]) -> list[Trial]:
             continue
         _, name, experiment, status, start, end, _ = row
         result.append(
-            Trial(
-                name=name,
-                experiment=experiment,
-                status=_STATUSES[status],
-                start_time=to_datetime(start),
-                end_time=None if end is None else to_datetime(end),
-                run_ids=tuple(run_ids.get(trial_id, ())),
-                params=params.get(trial_id, {}),
-                metrics=metrics.get(trial_id, {}),
-                tags=tags.get(trial_id, {}),
+            _trial(  # positional, in field order: name, experiment, status, start_time, end_time, …
+                name,
+                experiment,
+                _STATUSES[status],
+                to_datetime(start),
+                None if end is None else to_datetime(end),
+                tuple(run_ids.get(trial_id, ())),
+                params.get(trial_id, {}),
+                metrics.get(trial_id, {}),
+                tags.get(trial_id, {}),
             )
         )
     return result
@@ -195,6 +230,8 @@ def _run(
 def _params(
     connection: Connection, table: Any, owner: Any, ids: Sequence[Any]
 ) -> dict[Any, dict[str, ParamValue]]:
+    if connection.dialect.name != "postgresql":
+        return _packed(connection, table.name, owner.name, _SQLITE_PARAM_JSON, ids)
     found: dict[Any, dict[str, ParamValue]] = {}
     decoders = PARAM_DECODERS
     current, bag = None, {}
@@ -212,19 +249,22 @@ def _metrics(
 ) -> dict[Any, dict[str, MetricSummary]]:
     found: dict[Any, dict[str, MetricSummary]] = {}
     columns = ("last", "min", "max", "avg", "count", "nonfinite_count", "last_step", "last_timestamp")
+    summary = _summary
     current, bag = None, {}
     for owner_id, key, last, low, high, avg, count, nonfinite, step, ts in _bag(
         connection, table.name, owner.name, columns, ids
     ):
         if owner_id != current:
             current, bag = owner_id, found.setdefault(owner_id, {})
-        bag[key] = MetricSummary(  # positional: a page builds 5,000 of these
+        bag[key] = summary(  # a page builds 5,000 of these
             key, _NAN if last is None else last, low, high, avg, count, step, to_datetime(ts), nonfinite
         )
     return found
 
 
 def _tags(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) -> dict[Any, dict[str, str]]:
+    if connection.dialect.name != "postgresql":
+        return _packed(connection, table.name, owner.name, "json_quote(value)", ids)
     found: dict[Any, dict[str, str]] = {}
     current, bag = None, {}
     for owner_id, key, value in _bag(connection, table.name, owner.name, ("value",), ids):
@@ -232,6 +272,44 @@ def _tags(connection: Connection, table: Any, owner: Any, ids: Sequence[Any]) ->
             current, bag = owner_id, found.setdefault(owner_id, {})
         bag[key] = value
     return found
+
+
+_SQLITE_PARAM_JSON = """CASE value_type
+    WHEN 'str' THEN json_quote(text_value)
+    WHEN 'float' THEN CASE text_value
+        WHEN 'nan' THEN 'NaN' WHEN 'inf' THEN 'Infinity' WHEN '-inf' THEN '-Infinity' ELSE text_value END
+    ELSE text_value END"""
+"""A param's value as JSON text that parses to its Python value.
+
+Stored texts are canonical (:func:`mltrail.core.params.encode_param`): ``int``, ``bool`` and
+``json`` texts are JSON already, and ``repr`` of a float is JSON, with a ``.`` or an exponent so
+that it parses as a float, except NaN and the infinities, spelt the way Python's parser reads them.
+"""
+
+
+def _packed(
+    connection: Connection, table: str, owner: str, value_json: str, ids: Sequence[Any]
+) -> dict[Any, dict[str, Any]]:
+    """SQLite: each owner's ``key → value`` rows for ``ids``, packed by SQL into one JSON object each.
+
+    The JSON parser builds a trial's ten params in one call, and SQLite hands back one string per
+    owner instead of ten rows, at two-thirds the cost of reading and decoding the rows. Keys come
+    in primary-key order, the order the rows are read in.
+    """
+    decode = _JSON.raw_decode  # json.loads without its wrappers: the text is ours, one object
+    packed = _fetch(connection, _packed_sql(table, owner, value_json), ids)
+    if ids and isinstance(ids[0], UUID):
+        by_hex = {i.hex: i for i in ids}
+        return {by_hex[owner_id]: decode(text)[0] for owner_id, text in packed}
+    return {owner_id: decode(text)[0] for owner_id, text in packed}
+
+
+@cache
+def _packed_sql(table: str, owner: str, value_json: str) -> str:
+    return (
+        f"""SELECT {owner}, '{{' || group_concat(json_quote("key") || ':' || {value_json}, ',') || '}}'"""
+        f" FROM {table} WHERE {owner} IN (SELECT value FROM json_each(?)) GROUP BY {owner}"
+    )
 
 
 def _among(dialect_name: str, column: Any, *, uuid_ids: bool) -> Any:

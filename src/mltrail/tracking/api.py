@@ -146,7 +146,7 @@ def start_run(
         name: The run's name; by default ``<kind>-<first 8 characters of the id>``.
         params: Hyperparameters; their types are kept.
         tags: String tags.
-        run_id: The run's UUID; a new random one by default.
+        run_id: The run's UUID; a new time-ordered one (UUIDv7) by default.
 
     Raises:
         ValidationError: If an argument is invalid; nothing is recorded.
