@@ -12,6 +12,7 @@ from mltrail.cli.db import db
 from mltrail.cli.experiments import experiments
 from mltrail.cli.lineage import lineage
 from mltrail.cli.runs import runs
+from mltrail.cli.server import server
 from mltrail.cli.spool import spool
 from mltrail.cli.trials import trials
 from mltrail.core.errors import ConfigError, ConflictError, MltrailError, NotFoundError, ValidationError
@@ -72,6 +73,7 @@ mltrail.add_command(trials)
 mltrail.add_command(runs)
 mltrail.add_command(lineage)
 mltrail.add_command(spool)
+mltrail.add_command(server)
 
 
 def main() -> None:

@@ -104,6 +104,14 @@ class Store:
                 )
             self._run(migrate.upgrade, self._engine)
 
+    def ping(self) -> None:
+        """Check that the database answers.
+
+        Raises:
+            StoreError: If it does not.
+        """
+        self._read(lambda connection: connection.exec_driver_sql("SELECT 1").scalar())
+
     def close(self) -> None:
         """Release the store's database connections."""
         self._engine.dispose()

@@ -1,0 +1,49 @@
+"""Run mltrail's server under uvicorn on a loopback port, in a thread of the test process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from mltrail.config import Settings
+from mltrail.server import create_app
+from mltrail.store import Store
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server and a store on the same database, for checking what requests wrote."""
+
+    url: str
+    store: Store
+
+
+@contextmanager
+def live_server(tracking_uri: str) -> Iterator[str]:
+    """Serve a store's database at ``http://127.0.0.1:<port>`` until the block ends; yield the URL."""
+    config = uvicorn.Config(
+        create_app(Settings(tracking_uri=tracking_uri)),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
