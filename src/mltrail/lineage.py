@@ -69,7 +69,8 @@ def query(
 
     Args:
         start: A node id or a dataset URI.
-        direction: ``ascendants`` (where it came from), ``descendants`` (what it feeds) or ``both``.
+        direction: ``ascendants`` (where it came from), ``descendants`` (what it feeds), ``both``,
+            or ``connected`` (also siblings: everything linked either way, as Marquez draws it).
         depth: How many edges away to go (0 to 100).
         include_edges: Also return the edges that reached each node of the page.
         node_types: Show only these node types (the walk still passes through the others).

@@ -162,6 +162,24 @@ def test_job_granularity_collapses_runs_into_jobs(store: Store) -> None:
     ]
 
 
+def test_connected_also_follows_siblings_as_marquez_graphs_do(store: Store) -> None:
+    start = "dataset:s3://models:m1.pkl"
+    both = store.lineage(start, direction="both", granularity="job", depth=2)
+    connected = store.lineage(start, direction="connected", granularity="job", depth=2)
+
+    siblings = {"dataset:s3://models:m2.pkl", "dataset:s3://models:m3.pkl"}
+    assert not siblings & {node.id for node in both.nodes}
+    assert ids_by_depth(connected) == [
+        (0, start),
+        (1, "job:tests:ml.evaluate"),
+        (1, "job:tests:ml.train"),
+        (2, "dataset:s3://models:m2.pkl"),
+        (2, "dataset:s3://models:m3.pkl"),
+        (2, "dataset:s3://reports:eval.json"),
+        (2, FEATURES),
+    ]
+
+
 def test_old_runs_keep_the_inputs_they_read(store: Store) -> None:
     """Marquez keeps only the latest job version's edges; run level keeps each run's own."""
     store.ingest_batch(

@@ -50,6 +50,9 @@ class Direction(StrEnum):
     ASCENDANTS = "ascendants"
     DESCENDANTS = "descendants"
     BOTH = "both"
+    """Ascendants and descendants of the start."""
+    CONNECTED = "connected"
+    """Everything linked to the start by edges followed either way, siblings too (Marquez's graph)."""
 
 
 class Granularity(StrEnum):

@@ -85,7 +85,7 @@ def query(
     reached: dict[Key, list[tuple[Key, Key, str]]] = {}
     walks = (
         [Direction.ASCENDANTS, Direction.DESCENDANTS]
-        if walk.direction is Direction.BOTH
+        if walk.direction in (Direction.BOTH, Direction.CONNECTED)
         else [walk.direction]
     )
     frontiers = {direction: [start] for direction in walks}
@@ -101,6 +101,9 @@ def query(
                     found.append(neighbour)
                 reached.setdefault(neighbour, []).append((origin, target, kind))
             frontiers[direction] = found
+        if walk.direction is Direction.CONNECTED:  # what either way reached is walked both ways next
+            joined = frontiers[Direction.ASCENDANTS] + frontiers[Direction.DESCENDANTS]
+            frontiers = {direction: joined for direction in walks}
         if not any(frontiers.values()) or (after is None and _enough(depths, level, page_size, graph, walk)):
             break
     graph.prefetch_names(depths)
