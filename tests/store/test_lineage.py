@@ -6,34 +6,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ol_events import dataset, run_id, run_pair
+from ol_events import (
+    ENDPOINT,
+    FEATURES,
+    MODEL_VERSION,
+    RAW,
+    T1,
+    T2,
+    T3,
+    D,
+    E,
+    P,
+    R,
+    chain,
+    dataset,
+    run_id,
+    run_pair,
+)
 
 from mltrail.core.errors import NotFoundError, ValidationError
 from mltrail.store import Store
-
-P, T1, T2, T3, E, R, D = (run_id(n) for n in range(1, 8))
-RAW = "dataset:s3://raw:events.csv"
-FEATURES = "dataset:s3://work:features.parquet"
-ENDPOINT = "dataset:mltrail://endpoints:churn-prod"
-MODEL_VERSION = "dataset:mltrail://registry:models/churn/versions/1"
-
-
-def chain() -> list[dict[str, Any]]:
-    raw = dataset("s3://raw", "events.csv")
-    features = dataset("s3://work", "features.parquet")
-    models = [dataset("s3://models", f"m{i}.pkl") for i in (1, 2, 3)]
-    report = dataset("s3://reports", "eval.json")
-    version = dataset("mltrail://registry", "models/churn/versions/1")
-    endpoint = dataset("mltrail://endpoints", "churn-prod")
-    return [
-        *run_pair(P, "ml.process", 1, 2, inputs=[raw], outputs=[features]),
-        *run_pair(T1, "ml.train", 3, 4, inputs=[features], outputs=[models[0]]),
-        *run_pair(T2, "ml.train", 3, 4, inputs=[features], outputs=[models[1]]),
-        *run_pair(T3, "ml.train", 3, 4, inputs=[features], outputs=[models[2]]),
-        *run_pair(E, "ml.evaluate", 5, 6, inputs=models, outputs=[report]),
-        *run_pair(R, "ml.register", 7, 8, inputs=[models[1], report], outputs=[version]),
-        *run_pair(D, "ml.deploy", 9, 10, inputs=[version], outputs=[endpoint]),
-    ]
 
 
 @pytest.fixture

@@ -84,3 +84,31 @@ def run_pair(
         run_event("START", run, job, start, inputs=inputs, facets=facets),
         run_event("COMPLETE", run, job, end, outputs=outputs),
     ]
+
+
+# -- a hand-checked ML chain: raw data → processing → 3 trials → evaluation → model → endpoint --
+
+P, T1, T2, T3, E, R, D = (run_id(n) for n in range(1, 8))
+RAW = "dataset:s3://raw:events.csv"
+FEATURES = "dataset:s3://work:features.parquet"
+ENDPOINT = "dataset:mltrail://endpoints:churn-prod"
+MODEL_VERSION = "dataset:mltrail://registry:models/churn/versions/1"
+
+
+def chain() -> list[dict[str, Any]]:
+    """The events of the chain, in order: START with inputs, COMPLETE with outputs, per run."""
+    raw = dataset("s3://raw", "events.csv")
+    features = dataset("s3://work", "features.parquet")
+    models = [dataset("s3://models", f"m{i}.pkl") for i in (1, 2, 3)]
+    report = dataset("s3://reports", "eval.json")
+    version = dataset("mltrail://registry", "models/churn/versions/1")
+    endpoint = dataset("mltrail://endpoints", "churn-prod")
+    return [
+        *run_pair(P, "ml.process", 1, 2, inputs=[raw], outputs=[features]),
+        *run_pair(T1, "ml.train", 3, 4, inputs=[features], outputs=[models[0]]),
+        *run_pair(T2, "ml.train", 3, 4, inputs=[features], outputs=[models[1]]),
+        *run_pair(T3, "ml.train", 3, 4, inputs=[features], outputs=[models[2]]),
+        *run_pair(E, "ml.evaluate", 5, 6, inputs=models, outputs=[report]),
+        *run_pair(R, "ml.register", 7, 8, inputs=[models[1], report], outputs=[version]),
+        *run_pair(D, "ml.deploy", 9, 10, inputs=[version], outputs=[endpoint]),
+    ]

@@ -130,3 +130,16 @@ def validate_kind(kind: Any) -> RunKind:
         raise ValidationError(
             f"unknown run kind {kind!r}; use one of {known}", field="kind", value=kind
         ) from None
+
+
+def bounded_int(value: Any, field: str, low: int, high: int) -> int:
+    """Return ``value`` if it is an integer from ``low`` to ``high`` (not a bool).
+
+    Raises:
+        ValidationError: Naming ``field`` and the value otherwise.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(
+            f"{field} must be an integer from {low} to {high}, got {value!r}", field=field, value=value
+        )
+    return value

@@ -54,6 +54,7 @@ from mltrail.core.params import encode_params
 from mltrail.core.query import parse_filter, parse_order_by
 from mltrail.core.validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
+    bounded_int,
     validate_key,
     validate_kind,
     validate_metric_value,
@@ -65,6 +66,7 @@ from mltrail.core.validation import (
 from mltrail.store import graph, hydrate, lineage, manual, migrate, search, writes
 from mltrail.store import tables as t
 from mltrail.store._gc import paused_gc
+from mltrail.store.catalog import Catalog
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
 from mltrail.store.metrics import Point, read_history
@@ -103,6 +105,11 @@ class Store:
                     f"the database at {self._engine.url!r} is not migrated; run `mltrail db upgrade`"
                 )
             self._run(migrate.upgrade, self._engine)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The OpenLineage catalogue: namespaces, datasets and versions, jobs and runs (read only)."""
+        return Catalog(self._read)
 
     def ping(self) -> None:
         """Check that the database answers.
@@ -491,7 +498,7 @@ class Store:
         walk = lineage.Walk(
             start=parse_node_id(start),
             direction=_choice(Direction, direction, "direction"),
-            depth=_bounded_int(depth, "depth", 0, MAX_LINEAGE_DEPTH),
+            depth=bounded_int(depth, "depth", 0, MAX_LINEAGE_DEPTH),
             granularity=_choice(Granularity, granularity, "granularity"),
             node_types=None
             if node_types is None
@@ -499,7 +506,7 @@ class Store:
             created_after=as_time_ms(created_after, "created_after"),
             created_before=as_time_ms(created_before, "created_before"),
         )
-        size = _bounded_int(page_size, "page_size", 1, MAX_RESULTS_LIMIT)
+        size = bounded_int(page_size, "page_size", 1, MAX_RESULTS_LIMIT)
         return self._read(
             lambda connection: lineage.query(
                 connection, walk, page_size=size, page_token=page_token, include_edges=include_edges
@@ -532,7 +539,7 @@ class Store:
         max_results: int = 100,
     ) -> list[ArtifactSummary]:
         """List artifacts, optionally those at a source URI or of a type; sort by CreationTime or Name."""
-        limit = _bounded_int(max_results, "max_results", 1, MAX_RESULTS_LIMIT)
+        limit = bounded_int(max_results, "max_results", 1, MAX_RESULTS_LIMIT)
         return self._read(
             lambda c: manual.list_artifacts(
                 c,
@@ -732,7 +739,7 @@ class Store:
         page_token: str | None,
         load: Callable[[Connection, list[Any]], list[Item]],
     ) -> Page[Item]:
-        _bounded_int(max_results, "max_results", 1, MAX_RESULTS_LIMIT)
+        bounded_int(max_results, "max_results", 1, MAX_RESULTS_LIMIT)
         expression = parse_filter(filter_text)
         keys = parse_order_by(order_by)
         names = [experiment] if isinstance(experiment, str) else list(experiment or [])
@@ -849,14 +856,6 @@ def _choice(kind: type[E], value: Any, field: str) -> E:
         raise ValidationError(
             f"{field} must be one of {known}, got {value!r}", field=field, value=value
         ) from None
-
-
-def _bounded_int(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(
-            f"{field} must be an integer from {low} to {high}, got {value!r}", field=field, value=value
-        )
-    return value
 
 
 def _check_label(field: str, value: Any, *, limit: int = 64) -> None:

@@ -1,0 +1,519 @@
+"""Read the OpenLineage catalogue from the graph's tables: namespaces, datasets, versions, jobs, runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Connection, func, select, union_all
+
+from mltrail.core.catalog import (
+    CatalogPage,
+    DatasetSummary,
+    DatasetVersion,
+    DatasetVersionRef,
+    JobSummary,
+    NamespaceSummary,
+    RunSummary,
+)
+from mltrail.core.errors import NotFoundError, ValidationError
+from mltrail.core.validation import bounded_int
+from mltrail.store import tables as t
+from mltrail.store.hydrate import to_datetime
+
+LATEST_RUNS = 10
+"""Runs a job summary carries (Marquez's ``latestRuns``)."""
+MAX_LIMIT = 10_000
+RUN_STATES = ("NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
+
+T = TypeVar("T")
+
+
+class Read(Protocol):
+    """Runs a function in a read transaction and returns its result (``Store._read``)."""
+
+    def __call__(self, fn: Callable[[Connection], T], /) -> T: ...
+
+
+class Catalog:
+    """The catalogue of a store, each call one read transaction; lists are paged by limit and offset.
+
+    Raises:
+        NotFoundError: From the calls that name one namespace, dataset, job or run that does not exist.
+        ValidationError: For a limit outside 1–10,000, a negative offset or an unknown run state.
+    """
+
+    def __init__(self, read: Read) -> None:
+        self._read = read
+
+    def namespaces(self, *, limit: int = 100, offset: int = 0) -> list[NamespaceSummary]:
+        """Namespaces by name."""
+        bounds = _bounds(limit, offset)
+        return self._read(lambda c: namespaces(c, **bounds))
+
+    def namespace(self, name: str) -> NamespaceSummary:
+        """One namespace."""
+        return self._read(lambda c: namespace(c, name))
+
+    def datasets(self, namespace: str, *, limit: int = 100, offset: int = 0) -> CatalogPage[DatasetSummary]:
+        """A namespace's datasets by name."""
+        bounds = _bounds(limit, offset)
+        return self._read(lambda c: datasets(c, namespace, **bounds))
+
+    def dataset(self, namespace: str, name: str) -> DatasetSummary:
+        """One dataset."""
+        return self._read(lambda c: dataset(c, namespace, name))
+
+    def dataset_versions(
+        self, namespace: str, name: str, *, limit: int = 100, offset: int = 0
+    ) -> CatalogPage[DatasetVersion]:
+        """A dataset's versions, newest first."""
+        bounds = _bounds(limit, offset)
+        return self._read(lambda c: dataset_versions(c, namespace, name, **bounds))
+
+    def jobs(
+        self, namespace: str | None = None, *, states: Sequence[str] = (), limit: int = 100, offset: int = 0
+    ) -> CatalogPage[JobSummary]:
+        """Jobs of a namespace (or all), optionally only those whose latest run is in ``states``."""
+        bounds = _bounds(limit, offset)
+        wanted = [_run_state(state) for state in states]
+        return self._read(lambda c: jobs(c, namespace, states=wanted, **bounds))
+
+    def job(self, namespace: str, name: str) -> JobSummary:
+        """One job with its latest runs."""
+        return self._read(lambda c: job(c, namespace, name))
+
+    def job_runs(
+        self, namespace: str, name: str, *, limit: int = 100, offset: int = 0
+    ) -> CatalogPage[RunSummary]:
+        """A job's runs, newest first."""
+        bounds = _bounds(limit, offset)
+        return self._read(lambda c: job_runs(c, namespace, name, **bounds))
+
+    def run(self, run_id: UUID) -> RunSummary:
+        """One run with its inputs and outputs."""
+        return self._read(lambda c: run(c, run_id))
+
+    def events(
+        self,
+        *,
+        after: int = 0,
+        before: int = 2**62,
+        descending: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> CatalogPage[dict[str, Any]]:
+        """Stored events with event times (ms) in ``[after, before]``, newest first by default."""
+        bounds = _bounds(limit, offset)
+        return self._read(lambda c: events(c, after=after, before=before, descending=descending, **bounds))
+
+
+def _bounds(limit: int, offset: int) -> dict[str, int]:
+    return {
+        "limit": bounded_int(limit, "limit", 1, MAX_LIMIT),
+        "offset": bounded_int(offset, "offset", 0, 2**62),
+    }
+
+
+def _run_state(state: str) -> str:
+    upper = str(state).upper()
+    if upper not in RUN_STATES:
+        raise ValidationError(
+            f"run state must be one of {', '.join(RUN_STATES)}, got {state!r}", field="states", value=state
+        )
+    return upper
+
+
+_j, _d, _r, _io, _e = t.job.c, t.dataset.c, t.lineage_run.c, t.run_io.c, t.ol_event.c
+
+
+def _namespace_rows() -> Any:
+    named = union_all(
+        select(_j.namespace.label("name"), _j.created_at.label("created"), _j.updated_at.label("updated")),
+        select(
+            _d.namespace.label("name"),
+            func.coalesce(_d.updated_at, 0).label("created"),
+            func.coalesce(_d.updated_at, 0).label("updated"),
+        ),
+    ).subquery()
+    return (
+        select(named.c.name, func.min(named.c.created), func.max(named.c.updated))
+        .group_by(named.c.name)
+        .order_by(named.c.name)
+    )
+
+
+def namespaces(connection: Connection, *, limit: int, offset: int) -> list[NamespaceSummary]:
+    """Namespaces by name."""
+    return [_namespace(row) for row in connection.execute(_namespace_rows().limit(limit).offset(offset))]
+
+
+def namespace(connection: Connection, name: str) -> NamespaceSummary:
+    """One namespace.
+
+    Raises:
+        NotFoundError: If no job or dataset is in it.
+    """
+    rows = _namespace_rows().subquery()
+    row = connection.execute(select(rows).where(rows.c.name == name)).first()
+    if row is None:
+        raise NotFoundError("namespace", name)
+    return _namespace(row)
+
+
+def _namespace(row: Any) -> NamespaceSummary:
+    return NamespaceSummary(name=row[0], created_at=to_datetime(row[1]), updated_at=to_datetime(row[2]))
+
+
+# -- datasets ------------------------------------------------------------------------------------------
+
+
+def datasets(
+    connection: Connection, namespace: str, *, limit: int, offset: int
+) -> CatalogPage[DatasetSummary]:
+    """A namespace's datasets by name, and how many it has."""
+    total = connection.execute(select(func.count()).where(_d.namespace == namespace)).scalar_one()
+    rows = connection.execute(
+        select(_d.id, _d.namespace, _d.name, _d.uri, _d.facets, _d.updated_at)
+        .where(_d.namespace == namespace)
+        .order_by(_d.name)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return CatalogPage(tuple(_datasets(connection, rows)), total)
+
+
+def dataset(connection: Connection, namespace: str, name: str) -> DatasetSummary:
+    """One dataset.
+
+    Raises:
+        NotFoundError: If there is no such dataset.
+    """
+    return _datasets(connection, [_dataset_row(connection, namespace, name)])[0]
+
+
+def _dataset_row(connection: Connection, namespace: str, name: str) -> Any:
+    row = connection.execute(
+        select(_d.id, _d.namespace, _d.name, _d.uri, _d.facets, _d.updated_at).where(
+            _d.namespace == namespace, _d.name == name
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError("dataset", f"{namespace}:{name}")
+    return row
+
+
+def _datasets(connection: Connection, rows: Sequence[Any]) -> list[DatasetSummary]:
+    ids = [row[0] for row in rows]
+    first_seen = dict(
+        connection.execute(
+            select(_io.dataset_id, func.min(_io.at_time))
+            .where(_io.dataset_id.in_(ids))
+            .group_by(_io.dataset_id)
+        ).all()
+    )
+    writes = _latest_writes(connection, ids)
+    found = []
+    for dataset_id, namespace, name, uri, facets, updated in rows:
+        write = writes.get(dataset_id)
+        created = first_seen.get(dataset_id, updated or 0)
+        found.append(
+            DatasetSummary(
+                namespace=namespace,
+                name=name,
+                uri=uri,
+                created_at=to_datetime(created),
+                updated_at=to_datetime(max(updated or 0, created)),
+                last_modified_at=to_datetime(write[0]) if write else None,
+                current_version=write[1] if write else None,
+                facets=facets or {},
+            )
+        )
+    return found
+
+
+def _latest_writes(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """For each dataset, when it was last written and the version written."""
+    latest = (
+        select(_io.dataset_id, func.max(_io.at_time).label("at"))
+        .where(_io.dataset_id.in_(ids), _io.direction == "output")
+        .group_by(_io.dataset_id)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(_io.dataset_id, _io.at_time, _io.version, _io.run_id)
+        .join(latest, (latest.c.dataset_id == _io.dataset_id) & (latest.c.at == _io.at_time))
+        .where(_io.direction == "output")
+    ).all()
+    return {dataset_id: (at, version or str(run_id)) for dataset_id, at, version, run_id in rows}
+
+
+def dataset_versions(
+    connection: Connection, namespace: str, name: str, *, limit: int, offset: int
+) -> CatalogPage[DatasetVersion]:
+    """A dataset's versions, newest first: one per run that wrote it."""
+    dataset_id = _dataset_row(connection, namespace, name)[0]
+    outputs = select(_io.run_id, _io.version, _io.at_time, _io.facets).where(
+        _io.dataset_id == dataset_id, _io.direction == "output"
+    )
+    total = connection.execute(select(func.count()).select_from(outputs.subquery())).scalar_one()
+    rows = connection.execute(
+        outputs.order_by(_io.at_time.desc(), _io.run_id.desc()).limit(limit).offset(offset)
+    ).all()
+    runs = {run.id: run for run in _runs(connection, [row[0] for row in rows])}
+    return CatalogPage(
+        tuple(
+            DatasetVersion(
+                namespace=namespace,
+                name=name,
+                version=version or str(run_id),
+                created_at=to_datetime(at),
+                facets=(facets or {}).get("facets", {}),
+                run=runs.get(run_id),
+            )
+            for run_id, version, at, facets in rows
+        ),
+        total,
+    )
+
+
+# -- jobs and runs -------------------------------------------------------------------------------------
+
+
+def jobs(
+    connection: Connection,
+    namespace: str | None,
+    *,
+    states: Sequence[str] = (),
+    limit: int,
+    offset: int,
+) -> CatalogPage[JobSummary]:
+    """Jobs by namespace and name (of one namespace, or all), and how many there are.
+
+    With ``states``, only jobs whose latest run is in one of them.
+    """
+    query = select(_j.id, _j.namespace, _j.name, _j.created_at, _j.updated_at, _j.facets)
+    if namespace is not None:
+        query = query.where(_j.namespace == namespace)
+    if states:
+        latest = (
+            select(_r.state)
+            .where(_r.job_id == _j.id)
+            .order_by(_r.created_at.desc(), _r.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = query.where(latest.in_(list(states)))
+    total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = connection.execute(query.order_by(_j.namespace, _j.name).limit(limit).offset(offset)).all()
+    return CatalogPage(tuple(_jobs(connection, rows)), total)
+
+
+def job(connection: Connection, namespace: str, name: str) -> JobSummary:
+    """One job.
+
+    Raises:
+        NotFoundError: If there is no such job.
+    """
+    return _jobs(connection, [_job_row(connection, namespace, name)])[0]
+
+
+def _job_row(connection: Connection, namespace: str, name: str) -> Any:
+    row = connection.execute(
+        select(_j.id, _j.namespace, _j.name, _j.created_at, _j.updated_at, _j.facets).where(
+            _j.namespace == namespace, _j.name == name
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError("job", f"{namespace}:{name}")
+    return row
+
+
+def _jobs(connection: Connection, rows: Sequence[Any]) -> list[JobSummary]:
+    latest: dict[int, list[UUID]] = defaultdict(list)
+    for job_id in (row[0] for row in rows):
+        latest[job_id] = list(
+            connection.execute(
+                select(_r.id)
+                .where(_r.job_id == job_id)
+                .order_by(_r.created_at.desc(), _r.id.desc())
+                .limit(LATEST_RUNS)
+            ).scalars()
+        )
+    runs = {run.id: run for run in _runs(connection, [i for ids in latest.values() for i in ids])}
+    return [
+        JobSummary(
+            namespace=namespace,
+            name=name,
+            created_at=to_datetime(created),
+            updated_at=to_datetime(updated),
+            facets=facets or {},
+            latest_runs=tuple(runs[run_id] for run_id in latest[job_id]),
+        )
+        for job_id, namespace, name, created, updated, facets in rows
+    ]
+
+
+def job_runs(
+    connection: Connection, namespace: str, name: str, *, limit: int, offset: int
+) -> CatalogPage[RunSummary]:
+    """A job's runs, newest first, and how many it has."""
+    job_id = _job_row(connection, namespace, name)[0]
+    total = connection.execute(select(func.count()).where(_r.job_id == job_id)).scalar_one()
+    ids = connection.execute(
+        select(_r.id)
+        .where(_r.job_id == job_id)
+        .order_by(_r.created_at.desc(), _r.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).scalars()
+    return CatalogPage(tuple(_runs(connection, list(ids))), total)
+
+
+def run(connection: Connection, run_id: UUID) -> RunSummary:
+    """One run.
+
+    Raises:
+        NotFoundError: If no run has that id.
+    """
+    found = _runs(connection, [run_id])
+    if not found:
+        raise NotFoundError("run", str(run_id))
+    return found[0]
+
+
+def _runs(connection: Connection, ids: Sequence[UUID]) -> list[RunSummary]:
+    """These runs with their inputs and outputs, in the order of ``ids``."""
+    if not ids:
+        return []
+    rows = {
+        row[0]: row
+        for row in connection.execute(
+            select(
+                _r.id,
+                _j.namespace,
+                _j.name,
+                _r.state,
+                _r.created_at,
+                _r.updated_at,
+                _r.start_time,
+                _r.end_time,
+                _r.nominal_start_time,
+                _r.nominal_end_time,
+                _r.parent_run_id,
+                _r.facets,
+            )
+            .join(t.job, _j.id == _r.job_id)
+            .where(_r.id.in_(list(ids)))
+        )
+    }
+    io: dict[UUID, dict[str, list[DatasetVersionRef]]] = defaultdict(lambda: {"input": [], "output": []})
+    for run_id, direction, namespace, name, version, at_time, dataset_id, facets in connection.execute(
+        select(
+            _io.run_id,
+            _io.direction,
+            _d.namespace,
+            _d.name,
+            _io.version,
+            _io.at_time,
+            _io.dataset_id,
+            _io.facets,
+        )
+        .join(t.dataset, _d.id == _io.dataset_id)
+        .where(_io.run_id.in_(list(ids)))
+        .order_by(_io.run_id, _io.direction, _d.namespace, _d.name)
+    ):
+        if version is None:
+            version = str(run_id) if direction == "output" else _version_read(connection, dataset_id, at_time)
+        sent = (facets or {}).get("facets", {})
+        io[run_id][direction].append(DatasetVersionRef(namespace, name, version, sent))
+    found = []
+    for run_id in ids:
+        row = rows.get(run_id)
+        if row is None:
+            continue
+        (
+            _,
+            namespace,
+            name,
+            state,
+            created,
+            updated,
+            started,
+            ended,
+            nominal_start,
+            nominal_end,
+            parent,
+            facets,
+        ) = row
+        found.append(
+            RunSummary(
+                id=run_id,
+                job_namespace=namespace,
+                job_name=name,
+                state=state,
+                created_at=to_datetime(created),
+                updated_at=to_datetime(updated),
+                started_at=_optional_time(started),
+                ended_at=_optional_time(ended),
+                nominal_start_time=_optional_time(nominal_start),
+                nominal_end_time=_optional_time(nominal_end),
+                parent_run_id=parent,
+                facets=facets or {},
+                inputs=tuple(io[run_id]["input"]),
+                outputs=tuple(io[run_id]["output"]),
+            )
+        )
+    return found
+
+
+def _version_read(connection: Connection, dataset_id: int, at_time: int) -> str | None:
+    """The version of a dataset written last before ``at_time``: what a run starting then read."""
+    row = connection.execute(
+        select(_io.version, _io.run_id)
+        .where(_io.dataset_id == dataset_id, _io.direction == "output", _io.at_time <= at_time)
+        .order_by(_io.at_time.desc(), _io.run_id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return row[0] or str(row[1])
+
+
+def _optional_time(ms: int | None) -> Any:
+    return None if ms is None else to_datetime(ms)
+
+
+# -- raw events ----------------------------------------------------------------------------------------
+
+
+def events(
+    connection: Connection, *, after: int, before: int, descending: bool, limit: int, offset: int
+) -> CatalogPage[dict[str, Any]]:
+    """Stored OpenLineage events with ``after <= eventTime <= before``, by time, and how many."""
+    window = (_e.event_time >= after) & (_e.event_time <= before)
+    total = connection.execute(select(func.count()).where(window)).scalar_one()
+    order = (_e.event_time.desc(), _e.id.desc()) if descending else (_e.event_time, _e.id)
+    payloads = connection.execute(
+        select(_e.payload).where(window).order_by(*order).limit(limit).offset(offset)
+    ).scalars()
+    return CatalogPage(tuple(payloads), total)
+
+
+__all__ = [
+    "LATEST_RUNS",
+    "RUN_STATES",
+    "Catalog",
+    "dataset",
+    "dataset_versions",
+    "datasets",
+    "events",
+    "job",
+    "job_runs",
+    "jobs",
+    "namespace",
+    "namespaces",
+    "run",
+]
