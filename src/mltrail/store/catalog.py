@@ -96,6 +96,10 @@ class Catalog:
         """One run with its inputs and outputs."""
         return self._read(lambda c: run(c, run_id))
 
+    def job_io(self, jobs: Sequence[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
+        """The datasets any run of these jobs read or wrote: ``(job, dataset, "input"|"output")``."""
+        return self._read(lambda c: job_io(c, jobs))
+
     def events(
         self,
         *,
@@ -486,6 +490,26 @@ def _optional_time(ms: int | None) -> Any:
     return None if ms is None else to_datetime(ms)
 
 
+def job_io(
+    connection: Connection, jobs: Sequence[tuple[str, str]]
+) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
+    """The job-level edges of these jobs: each dataset a run of theirs read or wrote, once."""
+    found: list[tuple[tuple[str, str], tuple[str, str], str]] = []
+    for namespace, name in jobs:
+        rows = connection.execute(
+            select(_d.namespace, _d.name, _io.direction)
+            .distinct()
+            .select_from(t.run_io)
+            .join(t.lineage_run, _r.id == _io.run_id)
+            .join(t.job, _j.id == _r.job_id)
+            .join(t.dataset, _d.id == _io.dataset_id)
+            .where(_j.namespace == namespace, _j.name == name)
+            .order_by(_io.direction, _d.namespace, _d.name)
+        )
+        found.extend(((namespace, name), (ns, ds), direction) for ns, ds, direction in rows)
+    return found
+
+
 # -- raw events ----------------------------------------------------------------------------------------
 
 
@@ -511,6 +535,7 @@ __all__ = [
     "datasets",
     "events",
     "job",
+    "job_io",
     "job_runs",
     "jobs",
     "namespace",

@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from mltrail.server.routers import health, openlineage
+from mltrail.server.routers import datasets, events, graph, health, jobs, namespaces, openlineage
 
 api_router = APIRouter()
-api_router.include_router(health.router)
-api_router.include_router(openlineage.router)
+for module in (health, openlineage, namespaces, datasets, jobs, graph, events):
+    api_router.include_router(module.router)
 
 __all__ = ["api_router"]

@@ -1,0 +1,110 @@
+"""The Marquez read API over real HTTP: marquez-python 0.50.0, and Marquez's JSON shapes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+import requests
+from live_server import Served
+from marquez_client import MarquezClient
+from marquez_client.errors import APIError
+from ol_events import T1, T2, E, P, R, chain, dataset, run_id, run_pair
+
+ISO_Z = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
+
+
+@pytest.fixture
+def marquez(served: Served) -> Iterator[MarquezClient]:
+    served.store.ingest_batch(chain())
+    yield MarquezClient(url=served.url)
+
+
+def test_namespaces_with_slashes_and_colons_route_as_one_segment(marquez: MarquezClient) -> None:
+    names = [n["name"] for n in marquez.list_namespaces()["namespaces"]]
+    assert "s3://models" in names and "mltrail://endpoints" in names
+
+    found = marquez.get_namespace("s3://models")  # sent as s3%3A%2F%2Fmodels
+    assert set(found) == {"name", "createdAt", "updatedAt", "ownerName", "description", "isHidden"}
+    assert found["name"] == "s3://models"
+    with pytest.raises(APIError):
+        marquez.get_namespace("s3://nowhere")
+
+
+def test_datasets_and_their_versions(marquez: MarquezClient, served: Served) -> None:
+    served.store.ingest_batch(
+        run_pair(run_id(8), "ml.train", 11, 12, outputs=[dataset("s3://models", "m1.pkl")])
+    )
+
+    page = marquez.list_datasets("s3://models")
+    assert page["totalCount"] == 3
+    assert [d["id"] for d in page["datasets"]][0] == {"namespace": "s3://models", "name": "m1.pkl"}
+    m1 = marquez.get_dataset("s3://models", "m1.pkl")
+    assert m1["currentVersion"] == str(run_id(8))
+    assert m1["type"] == "DB_TABLE" and m1["columnLineage"] is None and m1["deleted"] is False
+    versions = marquez.list_dataset_versions("s3://models", "m1.pkl", limit=1)
+    assert versions["totalCount"] == 2
+    newest = versions["versions"][0]
+    assert newest["createdByRun"]["id"] == str(run_id(8))
+    assert marquez.get_dataset_version("s3://models", "m1.pkl", str(T1))["createdByRun"]["id"] == str(T1)
+
+
+def test_jobs_runs_and_run_facets(marquez: MarquezClient, served: Served) -> None:
+    jobs = marquez.list_jobs("tests")
+    assert jobs["totalCount"] == 5
+    evaluate = marquez.get_job("tests", "ml.evaluate")
+    assert evaluate["latestRun"]["id"] == str(E)
+    assert [i["name"] for i in evaluate["inputs"]] == ["m1.pkl", "m2.pkl", "m3.pkl"]
+    assert evaluate["latestRun"]["state"] == "COMPLETED"
+    assert evaluate["latestRun"]["durationMs"] == 60_000
+    assert re.match(ISO_Z, evaluate["createdAt"]) and re.match(ISO_Z, evaluate["latestRun"]["endedAt"])
+    runs = marquez.list_job_runs("tests", "ml.train", limit=2)
+    assert runs["totalCount"] == 3 and len(runs["runs"]) == 2
+    run = marquez.get_job_run(str(R))
+    assert [v["datasetVersionId"]["version"] for v in run["inputDatasetVersions"]] == [str(T2), str(E)]
+    facets = requests.get(f"{served.url}/api/v1/jobs/runs/{P}/facets", params={"type": "run"}, timeout=10)
+    assert facets.json() == {"runId": str(P), "facets": {}}
+    every = requests.get(
+        f"{served.url}/api/v1/jobs", params={"lastRunStates": "COMPLETED"}, timeout=10
+    ).json()
+    assert every["totalCount"] == 5
+
+
+def test_the_lineage_graph_is_marquez_shaped_and_sorted(marquez: MarquezClient, served: Served) -> None:
+    node = "dataset:" + quote("s3://models", safe="") + ":" + quote("m2.pkl", safe="")
+    response = requests.get(f"{served.url}/api/v1/lineage", params={"nodeId": node, "depth": 1}, timeout=10)
+
+    assert response.status_code == 200
+    graph = response.json()["graph"]
+    ids = [n["id"] for n in graph]
+    assert ids == sorted(ids)
+    assert "job:tests:ml.train" in ids and "job:tests:ml.register" in ids
+    assert "dataset:s3://models:m1.pkl" in ids  # a sibling, as Marquez's undirected walk finds
+    train = next(n for n in graph if n["id"] == "job:tests:ml.train")
+    assert train["type"] == "JOB"
+    assert {"origin": "job:tests:ml.train", "destination": "dataset:s3://models:m2.pkl"} in train["outEdges"]
+    assert train["data"]["latestRun"]["state"] == "COMPLETED"
+    m2 = next(n for n in graph if n["id"] == "dataset:s3://models:m2.pkl")
+    assert list(m2) == ["id", "type", "data", "inEdges", "outEdges"]
+    assert {"origin": "dataset:s3://models:m2.pkl", "destination": "job:tests:ml.register"} in m2["outEdges"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({}, 400), ({"nodeId": "dataset:s3://raw:nothing.csv"}, 404), ({"nodeId": "bogus:x"}, 400)],
+    ids=["no-node", "unknown-node", "bad-prefix"],
+)
+def test_lineage_errors(served: Served, params: dict[str, str], status: int) -> None:
+    response = requests.get(f"{served.url}/api/v1/lineage", params=params, timeout=10)
+
+    assert response.status_code == status
+    assert response.json()["code"] == status
+
+
+def test_events_are_listed_newest_first_with_a_total(marquez: MarquezClient, served: Served) -> None:
+    response = requests.get(f"{served.url}/api/v1/events/lineage", params={"limit": 3}, timeout=10).json()
+
+    assert response["totalCount"] == 14
+    assert [e["eventType"] for e in response["events"]] == ["COMPLETE", "START", "COMPLETE"]
