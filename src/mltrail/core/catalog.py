@@ -98,6 +98,17 @@ class JobSummary:
         return self.latest_runs[0] if self.latest_runs else None
 
 
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A job or dataset whose name matched a search."""
+
+    kind: str
+    """``job`` or ``dataset``."""
+    namespace: str
+    name: str
+    updated_at: datetime
+
+
 T = TypeVar("T")
 
 
@@ -117,4 +128,5 @@ __all__ = [
     "JobSummary",
     "NamespaceSummary",
     "RunSummary",
+    "SearchHit",
 ]

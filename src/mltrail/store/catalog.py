@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Connection, func, select, union_all
+from sqlalchemy import Connection, func, literal, select, union_all
 
 from mltrail.core.catalog import (
     CatalogPage,
@@ -17,6 +17,7 @@ from mltrail.core.catalog import (
     JobSummary,
     NamespaceSummary,
     RunSummary,
+    SearchHit,
 )
 from mltrail.core.errors import NotFoundError, ValidationError
 from mltrail.core.validation import bounded_int
@@ -99,6 +100,38 @@ class Catalog:
     def job_io(self, jobs: Sequence[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
         """The datasets any run of these jobs read or wrote: ``(job, dataset, "input"|"output")``."""
         return self._read(lambda c: job_io(c, jobs))
+
+    def search(
+        self,
+        text: str,
+        *,
+        kind: str | None = None,
+        namespace: str | None = None,
+        by_update: bool = False,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """Jobs and datasets whose name contains ``text`` (any case), by name or newest update first.
+
+        ``kind`` is ``"job"`` or ``"dataset"`` for one kind only; ``after``/``before`` bound the
+        update time (ms).
+        """
+        if kind not in (None, "job", "dataset"):
+            raise ValidationError(f"kind must be job or dataset, got {kind!r}", field="filter", value=kind)
+        size = bounded_int(limit, "limit", 1, MAX_LIMIT)
+        return self._read(
+            lambda c: search(
+                c,
+                text,
+                kind=kind,
+                namespace=namespace,
+                by_update=by_update,
+                after=after,
+                before=before,
+                limit=size,
+            )
+        )
 
     def events(
         self,
@@ -510,6 +543,45 @@ def job_io(
     return found
 
 
+def search(
+    connection: Connection,
+    text: str,
+    *,
+    kind: str | None,
+    namespace: str | None,
+    by_update: bool,
+    after: int | None,
+    before: int | None,
+    limit: int,
+) -> list[SearchHit]:
+    """See :meth:`Catalog.search`."""
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    parts = []
+    for name, table, updated in (
+        ("job", t.job, t.job.c.updated_at),
+        ("dataset", t.dataset, func.coalesce(t.dataset.c.updated_at, 0)),
+    ):
+        if kind not in (None, name):
+            continue
+        c = table.c
+        query = select(literal(name).label("kind"), c.namespace, c.name, updated.label("updated")).where(
+            func.lower(c.name).like(pattern, escape="\\")
+        )
+        if namespace is not None:
+            query = query.where(c.namespace == namespace)
+        if after is not None:
+            query = query.where(updated >= after)
+        if before is not None:
+            query = query.where(updated <= before)
+        parts.append(query)
+    hits = union_all(*parts).subquery()
+    order = (
+        (hits.c.updated.desc(), hits.c.name) if by_update else (hits.c.name, hits.c.namespace, hits.c.kind)
+    )
+    rows = connection.execute(select(hits).order_by(*order).limit(limit))
+    return [SearchHit(kind, ns, name, to_datetime(updated)) for kind, ns, name, updated in rows]
+
+
 # -- raw events ----------------------------------------------------------------------------------------
 
 
@@ -541,4 +613,5 @@ __all__ = [
     "namespace",
     "namespaces",
     "run",
+    "search",
 ]

@@ -108,3 +108,46 @@ def test_events_are_listed_newest_first_with_a_total(marquez: MarquezClient, ser
 
     assert response["totalCount"] == 14
     assert [e["eventType"] for e in response["events"]] == ["COMPLETE", "START", "COMPLETE"]
+
+
+def test_search_finds_jobs_and_datasets_by_any_part_of_their_name(
+    marquez: MarquezClient, served: Served
+) -> None:
+    def search(**params: object) -> dict[str, object]:
+        response = requests.get(f"{served.url}/api/v1/search", params=params, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    found = search(q="M1", limit=100)
+    assert found == {
+        "totalCount": 1,
+        "results": [
+            {
+                "type": "DATASET",
+                "name": "m1.pkl",
+                "updatedAt": found["results"][0]["updatedAt"],
+                "namespace": "s3://models",
+                "nodeId": "dataset:s3://models:m1.pkl",
+            }
+        ],
+    }
+    jobs = search(q="ml.", filter="JOB", limit=100)
+    assert [r["name"] for r in jobs["results"]] == [
+        "ml.deploy",
+        "ml.evaluate",
+        "ml.process",
+        "ml.register",
+        "ml.train",
+    ]
+    assert search(q="%", limit=100)["totalCount"] == 0  # a literal %, not a wildcard
+    newest = search(q="ml.", filter="job", sort="UPDATE_AT", limit=1)
+    assert newest["results"][0]["name"] == "ml.deploy"
+
+
+def test_sources_are_the_namespaces_that_hold_datasets(marquez: MarquezClient) -> None:
+    sources = marquez.list_sources()["sources"]
+
+    assert "tests" not in [s["name"] for s in sources]  # jobs only
+    s3 = marquez.get_source("s3://models")
+    assert (s3["type"], s3["connectionUrl"]) == ("S3", "s3://models")
+    assert marquez.list_tags() == {"tags": []}

@@ -2,10 +2,20 @@
 
 from fastapi import APIRouter
 
-from mltrail.server.routers import datasets, events, graph, health, jobs, namespaces, openlineage
+from mltrail.server.routers import (
+    datasets,
+    events,
+    graph,
+    health,
+    jobs,
+    namespaces,
+    openlineage,
+    search,
+    sources,
+)
 
 api_router = APIRouter()
-for module in (health, openlineage, namespaces, datasets, jobs, graph, events):
+for module in (health, openlineage, namespaces, datasets, jobs, graph, events, search, sources):
     api_router.include_router(module.router)
 
 __all__ = ["api_router"]
