@@ -133,6 +133,18 @@ class Catalog:
             )
         )
 
+    def event_counts(self, start: int, width: int, buckets: int) -> list[dict[str, int]]:
+        """Run events per type (START, COMPLETE…) in ``buckets`` windows of ``width`` ms from ``start``."""
+        return self._read(lambda c: event_counts(c, start, width, buckets))
+
+    def created_counts(self, kind: str, start: int, width: int, buckets: int) -> list[int]:
+        """How many jobs, datasets or sources (``kind``) existed at the end of each window."""
+        if kind not in ("jobs", "datasets", "sources"):
+            raise ValidationError(
+                f"kind must be jobs, datasets or sources, got {kind!r}", field="kind", value=kind
+            )
+        return self._read(lambda c: created_counts(c, kind, start, width, buckets))
+
     def events(
         self,
         *,
@@ -582,6 +594,53 @@ def search(
     return [SearchHit(kind, ns, name, to_datetime(updated)) for kind, ns, name, updated in rows]
 
 
+# -- statistics ----------------------------------------------------------------------------------------
+
+
+def event_counts(connection: Connection, start: int, width: int, buckets: int) -> list[dict[str, int]]:
+    """See :meth:`Catalog.event_counts`."""
+    bucket = ((_e.event_time - start) // width).label("bucket")
+    counts: list[dict[str, int]] = [{} for _ in range(buckets)]
+    rows = connection.execute(
+        select(bucket, _e.event_type, func.count())
+        .where(_e.event_time >= start, _e.event_time < start + width * buckets, _e.kind == "RunEvent")
+        .group_by(bucket, _e.event_type)
+    )
+    for index, event_type, count in rows:
+        counts[int(index)][event_type or "OTHER"] = count
+    return counts
+
+
+def created_counts(connection: Connection, kind: str, start: int, width: int, buckets: int) -> list[int]:
+    """See :meth:`Catalog.created_counts`: counts at the end of each window, by first-seen time."""
+    if kind == "jobs":
+        first_seen = select(_j.created_at.label("at")).subquery()
+    else:
+        first = select(_d.namespace, func.min(func.coalesce(_io.at_time, _d.updated_at, 0)).label("at"))
+        first = (
+            first.select_from(t.dataset)
+            .outerjoin(t.run_io, _io.dataset_id == _d.id)
+            .group_by(_d.id, _d.namespace)
+        )
+        if kind == "sources":
+            per = first.subquery()
+            first = select(func.min(per.c.at).label("at")).group_by(per.c.namespace)
+        first_seen = first.subquery()
+    at = first_seen.c.at
+    before = connection.execute(select(func.count()).where(at < start)).scalar_one()
+    bucket = ((at - start) // width).label("bucket")
+    within: dict[int, int] = dict(
+        connection.execute(
+            select(bucket, func.count()).where(at >= start, at < start + width * buckets).group_by(bucket)
+        ).all()
+    )
+    totals, running = [], before
+    for index in range(buckets):
+        running += within.get(index, 0)
+        totals.append(running)
+    return totals
+
+
 # -- raw events ----------------------------------------------------------------------------------------
 
 
@@ -602,9 +661,11 @@ __all__ = [
     "LATEST_RUNS",
     "RUN_STATES",
     "Catalog",
+    "created_counts",
     "dataset",
     "dataset_versions",
     "datasets",
+    "event_counts",
     "events",
     "job",
     "job_io",

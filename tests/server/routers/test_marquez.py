@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -11,7 +13,7 @@ import requests
 from live_server import Served
 from marquez_client import MarquezClient
 from marquez_client.errors import APIError
-from ol_events import T1, T2, E, P, R, chain, dataset, run_id, run_pair
+from ol_events import T1, T2, E, P, R, chain, dataset, run_event, run_id, run_pair
 
 ISO_Z = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 
@@ -151,3 +153,35 @@ def test_sources_are_the_namespaces_that_hold_datasets(marquez: MarquezClient) -
     s3 = marquez.get_source("s3://models")
     assert (s3["type"], s3["connectionUrl"]) == ("S3", "s3://models")
     assert marquez.list_tags() == {"tags": []}
+
+
+def test_stats_count_todays_events_and_the_running_totals(served: Served) -> None:
+    now = datetime.now(UTC)
+    for event_type, minutes in (("START", -2), ("COMPLETE", -1), ("FAIL", -1)):
+        event = run_event(event_type, run_id(20 if event_type != "FAIL" else 21), "live", 0)
+        event["eventTime"] = (now + timedelta(minutes=minutes)).isoformat()
+        event["outputs"] = [dataset("s3://live", "out.csv")] if event_type == "COMPLETE" else []
+        served.store.ingest(event)
+
+    def stats(path: str, **params: str) -> list[dict[str, Any]]:
+        response = requests.get(f"{served.url}/api/v1/stats/{path}", params=params, timeout=10)
+        assert response.status_code == 200, response.text
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    day = stats("lineage-events", period="DAY")
+    assert len(day) == 24
+    assert {key: sum(b[key] for b in day) for key in ("start", "complete", "fail", "abort")} == {
+        "start": 1,
+        "complete": 1,
+        "fail": 1,
+        "abort": 0,
+    }
+    week = stats("lineage-events", period="WEEK", timezone="Europe/Paris")
+    assert len(week) == 7 and sum(b["start"] for b in week) == 1
+    jobs = stats("jobs", period="DAY")
+    assert jobs[-1]["count"] == 1 and jobs[0]["count"] == 0
+    assert stats("datasets", period="WEEK", timezone="UTC")[-1]["count"] == 1
+    assert stats("sources", period="DAY")[-1]["count"] == 1
+    missing = requests.get(f"{served.url}/api/v1/stats/lineage-events", params={"period": "WEEK"}, timeout=10)
+    assert (missing.status_code, "timezone" in missing.json()["message"]) == (400, True)

@@ -12,10 +12,11 @@ from mltrail.server.routers import (
     openlineage,
     search,
     sources,
+    stats,
 )
 
 api_router = APIRouter()
-for module in (health, openlineage, namespaces, datasets, jobs, graph, events, search, sources):
+for module in (health, openlineage, namespaces, datasets, jobs, graph, events, search, sources, stats):
     api_router.include_router(module.router)
 
 __all__ = ["api_router"]
