@@ -124,7 +124,7 @@ def parse_node_id(text: str) -> NodeId:
             f"node id {text!r} must start with one of {known} or be a dataset URI", field="start", value=text
         ) from None
     body, _, version = text[len(prefix) + len(colon) :].partition("#")
-    parts = tuple(unquote(part) for part in _split(body, _PARTS[node_type]))
+    parts = split_parts(body, _PARTS[node_type])
     if len(parts) != _PARTS[node_type] or not all(parts):
         shape = {1: "<id>", 2: "<namespace>:<name>"}[_PARTS[node_type]]
         raise ValidationError(
@@ -140,13 +140,18 @@ def parse_node_id(text: str) -> NodeId:
     return NodeId(node_type, parts, unquote(version) if version else None)
 
 
-def _split(body: str, count: int) -> list[str]:
+def split_parts(body: str, count: int) -> tuple[str, ...]:
+    """Split the ``:``-separated parts of a node id (after its prefix) into ``count`` decoded parts.
+
+    A ``:`` before ``//`` or a port number stays in its part; extra separators go to the first
+    part (a namespace); fewer parts than ``count`` come back as they are.
+    """
     if count == 1:
-        return [body]
+        return (unquote(body),)
     pieces = _SEPARATOR.split(body)
-    if len(pieces) <= count:
-        return pieces
-    return [":".join(pieces[: len(pieces) - count + 1]), *pieces[len(pieces) - count + 1 :]]
+    if len(pieces) > count:
+        pieces = [":".join(pieces[: len(pieces) - count + 1]), *pieces[len(pieces) - count + 1 :]]
+    return tuple(unquote(piece) for piece in pieces)
 
 
 @dataclass(frozen=True, slots=True)

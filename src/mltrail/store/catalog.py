@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Connection, func, literal, select, union_all
+from sqlalchemy import Connection, Text, cast, func, literal, select, union_all
 
 from mltrail.core.catalog import (
     CatalogPage,
@@ -132,6 +132,10 @@ class Catalog:
                 limit=size,
             )
         )
+
+    def column_lineage(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every dataset's latest ``columnLineage`` facet fields, by ``(namespace, name)``."""
+        return self._read(column_lineage)
 
     def event_counts(self, start: int, width: int, buckets: int) -> list[dict[str, int]]:
         """Run events per type (START, COMPLETE…) in ``buckets`` windows of ``width`` ms from ``start``."""
@@ -594,6 +598,19 @@ def search(
     return [SearchHit(kind, ns, name, to_datetime(updated)) for kind, ns, name, updated in rows]
 
 
+def column_lineage(connection: Connection) -> dict[tuple[str, str], dict[str, Any]]:
+    """See :meth:`Catalog.column_lineage`."""
+    rows = connection.execute(
+        select(_d.namespace, _d.name, _d.facets).where(cast(_d.facets, Text).like('%"columnLineage"%'))
+    )
+    found = {}
+    for namespace, name, facets in rows:
+        fields = (facets or {}).get("columnLineage", {}).get("fields")
+        if isinstance(fields, dict):
+            found[namespace, name] = fields
+    return found
+
+
 # -- statistics ----------------------------------------------------------------------------------------
 
 
@@ -661,6 +678,7 @@ __all__ = [
     "LATEST_RUNS",
     "RUN_STATES",
     "Catalog",
+    "column_lineage",
     "created_counts",
     "dataset",
     "dataset_versions",

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from mltrail.server.routers import (
+    column_lineage,
     datasets,
     events,
     graph,
@@ -15,8 +16,22 @@ from mltrail.server.routers import (
     stats,
 )
 
+ROUTERS = (
+    health,
+    openlineage,
+    namespaces,
+    datasets,
+    jobs,
+    graph,
+    column_lineage,
+    events,
+    search,
+    sources,
+    stats,
+)
+
 api_router = APIRouter()
-for module in (health, openlineage, namespaces, datasets, jobs, graph, events, search, sources, stats):
+for module in ROUTERS:
     api_router.include_router(module.router)
 
 __all__ = ["api_router"]
