@@ -46,6 +46,8 @@ class Settings:
             relative to the working directory unless absolute. [env MLTRAIL_SPOOL_DIR]
         spool_max_bytes: Most bytes of events the spool keeps; when full, the oldest are dropped.
             A number of bytes or a size such as ``100MiB``, ``500MB``, ``1G``. [env MLTRAIL_SPOOL_MAX_BYTES]
+        require_auth_for_reads: The server asks for a reader token on reads too (once any token
+            exists; writes always need a writer token then). [env MLTRAIL_REQUIRE_AUTH_FOR_READS]
     """
 
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -58,6 +60,7 @@ class Settings:
     flush_interval: float = 5.0
     spool_dir: str = DEFAULT_SPOOL_DIR
     spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
+    require_auth_for_reads: bool = False
 
 
 def resolve_settings(

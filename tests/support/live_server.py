@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
@@ -24,10 +25,13 @@ class Served:
 
 
 @contextmanager
-def live_server(tracking_uri: str) -> Iterator[str]:
-    """Serve a store's database at ``http://127.0.0.1:<port>`` until the block ends; yield the URL."""
+def live_server(tracking_uri: str, **settings: Any) -> Iterator[str]:
+    """Serve a store's database at ``http://127.0.0.1:<port>`` until the block ends; yield the URL.
+
+    ``settings`` are more :class:`~mltrail.config.Settings` fields, e.g. ``require_auth_for_reads``.
+    """
     config = uvicorn.Config(
-        create_app(Settings(tracking_uri=tracking_uri)),
+        create_app(Settings(tracking_uri=tracking_uri, **settings)),
         host="127.0.0.1",
         port=0,
         log_level="warning",

@@ -14,6 +14,7 @@ from mltrail.cli.lineage import lineage
 from mltrail.cli.runs import runs
 from mltrail.cli.server import server
 from mltrail.cli.spool import spool
+from mltrail.cli.tokens import tokens
 from mltrail.cli.trials import trials
 from mltrail.core.errors import ConfigError, ConflictError, MltrailError, NotFoundError, ValidationError
 
@@ -74,6 +75,7 @@ mltrail.add_command(runs)
 mltrail.add_command(lineage)
 mltrail.add_command(spool)
 mltrail.add_command(server)
+mltrail.add_command(tokens)
 
 
 def main() -> None:

@@ -1,14 +1,18 @@
-"""What handlers depend on: the store, and request bodies read within limits."""
+"""What handlers depend on: the store, access checks, and request bodies read within limits."""
 
 from __future__ import annotations
 
 import json
+import time
 import zlib
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from mltrail.core.access import Role, TokenInfo
 from mltrail.store import Store
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -22,6 +26,58 @@ def get_store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+TOKENS_RECHECK_SECONDS = 2.0
+"""How long the server trusts its last look at whether any token exists."""
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mltrail"'}
+
+
+class Access:
+    """A dependency that lets a request through if it may do what ``role`` may.
+
+    While no active token exists, every request passes (the server then listens on loopback
+    unless told otherwise, and warns). Once one exists, writes need a token of ``role``, and
+    reads need a reader token if the server requires auth for reads.
+    """
+
+    def __init__(self, role: Role, *, read: bool = False) -> None:
+        self.role = role
+        self.read = read
+
+    async def __call__(self, request: Request) -> TokenInfo | None:
+        """Check the request's bearer token; 401 without a valid one, 403 for a too weak role."""
+        app = request.app
+        if self.read and not app.state.settings.require_auth_for_reads:
+            return None
+        store: Store = app.state.store
+        if not await _tokens_required(app, store):
+            return None
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(
+                401, "authentication required: send Authorization: Bearer <token>", _CHALLENGE
+            )
+        found = await run_in_threadpool(store.tokens.verify, token.strip())
+        if found is None or not found.is_active(datetime.now(UTC)):
+            raise HTTPException(401, "invalid, revoked or expired token", _CHALLENGE)
+        if not found.role.allows(self.role):
+            raise HTTPException(403, f"a {found.role} token may not do this; it needs {self.role} or above")
+        return found
+
+
+async def _tokens_required(app: Any, store: Store) -> bool:
+    checked_at, required = getattr(app.state, "tokens_checked", (0.0, False))
+    now = time.monotonic()
+    if now - checked_at > TOKENS_RECHECK_SECONDS:
+        required = await run_in_threadpool(store.tokens.any_active)
+        app.state.tokens_checked = (now, required)
+    return bool(required)
+
+
+READ = Depends(Access(Role.READER, read=True))
+"""Router dependency of read endpoints."""
+WRITE = Depends(Access(Role.WRITER))
+"""Router dependency of write endpoints."""
 
 
 async def json_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> Any:
@@ -66,4 +122,4 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return out
 
 
-__all__ = ["MAX_BODY_BYTES", "StoreDep", "get_store", "json_body"]
+__all__ = ["MAX_BODY_BYTES", "READ", "WRITE", "Access", "StoreDep", "get_store", "json_body"]

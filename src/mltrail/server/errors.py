@@ -32,13 +32,17 @@ RETRY_AFTER_SECONDS = 1
 """What a 503 asks clients to wait before retrying."""
 
 
-def error_response(status: int, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A JSON error body in Marquez's shape."""
     body: dict[str, Any] = {"code": status, "message": message}
     if details:
         body["details"] = details
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    sent = dict(headers or {})
+    if status == 503:
+        sent["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return JSONResponse(body, status_code=status, headers=sent or None)
 
 
 def _status_and_details(exc: MltrailError) -> tuple[int, dict[str, Any]]:
@@ -75,7 +79,7 @@ async def _mltrail_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Text, cast, func, literal, select, union_all
@@ -23,19 +23,12 @@ from mltrail.core.errors import NotFoundError, ValidationError
 from mltrail.core.validation import bounded_int
 from mltrail.store import tables as t
 from mltrail.store.hydrate import to_datetime
+from mltrail.store.transaction import Transaction
 
 LATEST_RUNS = 10
 """Runs a job summary carries (Marquez's ``latestRuns``)."""
 MAX_LIMIT = 10_000
 RUN_STATES = ("NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
-
-T = TypeVar("T")
-
-
-class Read(Protocol):
-    """Runs a function in a read transaction and returns its result (``Store._read``)."""
-
-    def __call__(self, fn: Callable[[Connection], T], /) -> T: ...
 
 
 class Catalog:
@@ -46,7 +39,7 @@ class Catalog:
         ValidationError: For a limit outside 1–10,000, a negative offset or an unknown run state.
     """
 
-    def __init__(self, read: Read) -> None:
+    def __init__(self, read: Transaction) -> None:
         self._read = read
 
     def namespaces(self, *, limit: int = 100, offset: int = 0) -> list[NamespaceSummary]:

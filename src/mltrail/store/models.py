@@ -384,3 +384,24 @@ class AssociationRow(Base):
     type: Mapped[str] = mapped_column(String(32))
     """ContributedTo, AssociatedWith, DerivedFrom, Produced or SameAs."""
     created_at: Mapped[int]
+
+
+# -- server access ---------------------------------------------------------------------------------------
+
+
+class ApiTokenRow(Base):
+    """An API token of the server: only its SHA-256 is kept; the secret is shown once, at creation."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(16), unique=True)
+    """The public part of the token (``mlt_<key>_<secret>``), to find it and to name it in listings."""
+    digest: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the whole token, hex."""
+    name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    """reader, writer, approver or admin."""
+    created_at: Mapped[int]
+    expires_at: Mapped[int | None]
+    revoked_at: Mapped[int | None]

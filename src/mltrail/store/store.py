@@ -70,6 +70,7 @@ from mltrail.store.catalog import Catalog
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
 from mltrail.store.metrics import Point, read_history
+from mltrail.store.tokens import Tokens
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,11 @@ class Store:
     def catalog(self) -> Catalog:
         """The OpenLineage catalogue: namespaces, datasets and versions, jobs and runs (read only)."""
         return Catalog(self._read)
+
+    @property
+    def tokens(self) -> Tokens:
+        """The server's API tokens."""
+        return Tokens(self._read, self._write)
 
     def ping(self) -> None:
         """Check that the database answers.

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from mltrail.server.deps import READ, WRITE
 from mltrail.server.routers import (
     column_lineage,
     datasets,
@@ -16,9 +17,7 @@ from mltrail.server.routers import (
     stats,
 )
 
-ROUTERS = (
-    health,
-    openlineage,
+READ_ROUTERS = (
     namespaces,
     datasets,
     jobs,
@@ -31,7 +30,9 @@ ROUTERS = (
 )
 
 api_router = APIRouter()
-for module in ROUTERS:
-    api_router.include_router(module.router)
+api_router.include_router(health.router)
+api_router.include_router(openlineage.router, dependencies=[WRITE])
+for module in READ_ROUTERS:
+    api_router.include_router(module.router, dependencies=[READ])
 
 __all__ = ["api_router"]
