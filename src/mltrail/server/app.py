@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from mltrail.__about__ import __version__
 from mltrail.config import Settings, resolve_settings
 from mltrail.server.errors import install_error_handlers
+from mltrail.server.group_commit import GroupCommit
 from mltrail.server.paths import RawPathRouting
 from mltrail.server.routers import api_router
 from mltrail.store import Store
@@ -26,9 +27,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = Store(resolved.tracking_uri)
+        app.state.group_commit = GroupCommit(app.state.store)
+        app.state.group_commit.start()
         try:
             yield
         finally:
+            await app.state.group_commit.stop()
             app.state.store.close()
 
     app = FastAPI(

@@ -15,10 +15,13 @@ router = APIRouter(prefix="/api/v1", tags=["openlineage"])
 
 
 @router.post("/lineage", status_code=201, response_class=Response)
-async def post_event(request: Request, store: StoreDep) -> Response:
-    """Store one event: 201 and an empty body; 422 naming each problem for an invalid event."""
+async def post_event(request: Request) -> Response:
+    """Store one event: 201 and an empty body; 422 naming each problem for an invalid event.
+
+    Events posted at the same time share a transaction (see :mod:`mltrail.server.group_commit`).
+    """
     event = await json_body(request)
-    await run_in_threadpool(store.ingest, event)
+    await request.app.state.group_commit.store(event)
     return Response(status_code=201)
 
 
