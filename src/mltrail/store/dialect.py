@@ -121,14 +121,14 @@ def _insert_plan(
         if dialect.name == "postgresql":
             return f"COPY {table_name} ({names}) FROM STDIN", converters
         return f"INSERT INTO {table_name} ({names}) VALUES ({', '.join(placeholders)})", converters
-    target = ", ".join(quote(name) for name in conflict)
+    target = f"({', '.join(quote(name) for name in conflict)}) " if conflict else ""
     action = (
         "DO UPDATE SET " + ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in update)
         if update
         else "DO NOTHING"
     )
     values = ", ".join(placeholders)
-    return f"INSERT INTO {table_name} ({names}) VALUES ({values}) ON CONFLICT ({target}) {action}", converters
+    return f"INSERT INTO {table_name} ({names}) VALUES ({values}) ON CONFLICT {target}{action}", converters
 
 
 def bulk_insert(
@@ -142,8 +142,9 @@ def bulk_insert(
 
     For the set-wise recording of new runs, where SQLAlchemy's per-row parameter handling costs
     more than the database. Values are bound (or streamed by ``COPY``), never put in the SQL text.
-    All rows must have the same keys. With ``skip_on`` (a unique key's columns), rows that clash
-    with stored ones are skipped instead of failing (``executemany`` on PostgreSQL too).
+    All rows must have the same keys. With ``skip_on`` (a unique key's columns, or ``()`` for any
+    unique key), rows that clash with stored ones are skipped instead of failing (``executemany``
+    on PostgreSQL too).
     """
     _insert_on_driver(
         connection, table, rows, conflict=None if skip_on is None else tuple(skip_on), update=()

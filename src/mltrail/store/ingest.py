@@ -123,7 +123,7 @@ def store_events(
             }
             for e in new
         ],
-        skip_on=("digest",),
+        skip_on=(),  # any clash: a run's event, or a run-less event, stored meanwhile
     )
     events_of = {run_id: list(history.events.get(run_id, ())) for run_id in run_ids}
     for e in new:  # after stored events of the same time and type, as their later row ids say

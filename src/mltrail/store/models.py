@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -267,13 +268,28 @@ class RunDatasetRow(Base):
 
 
 class OlEventRow(Base):
-    """An OpenLineage event as received, kept append-only; a resent event (same ``digest``) is a no-op."""
+    """An OpenLineage event as received, kept append-only; a resent event (same ``digest``) is a no-op.
+
+    A run event is unique among its run's events (the index ingestion also reads a run's events
+    by); a dataset or job event, which has no run, among those. A unique index on the digest
+    alone would take its inserts at random places: past a few hundred thousand events, each
+    batch dirtied one index page per event.
+    """
 
     __tablename__ = "ol_event"
-    __table_args__ = (Index(None, "run_id", "event_time"),)
+    __table_args__ = (
+        Index(None, "run_id", "digest", unique=True),
+        Index(
+            "ix_ol_event_static_digest",
+            "digest",
+            unique=True,
+            sqlite_where=text("run_id IS NULL"),
+            postgresql_where=text("run_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
     """SHA-256 of the event's canonical JSON."""
     kind: Mapped[str] = mapped_column(String(16))
     """RunEvent, DatasetEvent or JobEvent."""
