@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -236,3 +237,33 @@ def test_a_run_known_only_from_events_with_mltrail_facets_shows_up_in_search(sto
     assert type(run.params["layers"]) is int
     assert run.metrics["val_auc"].last == 0.93 and run.metrics["val_auc"].count == 4
     assert run.tags["team"] == "risk"
+
+
+def test_events_of_one_run_stored_at_once_by_two_writers_fold_together(db_url: str) -> None:
+    runs = [run_id(1000 + n) for n in range(40)]
+    starts = [run_event("START", r, "race", 1, inputs=[dataset("s3://in", "x")]) for r in runs]
+    completes = [run_event("COMPLETE", r, "race", 2, outputs=[dataset("s3://out", f"{r}")]) for r in runs]
+    errors: list[BaseException] = []
+    together = threading.Barrier(2)
+
+    def write(events: list[dict[str, Any]]) -> None:
+        with Store(db_url) as store:
+            store.ping()  # connected before the first barrier
+            for event in events:
+                together.wait()  # each run's START and COMPLETE arrive at the same moment
+                try:
+                    store.ingest(event)
+                except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                    errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(events,)) for events in (starts, completes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    with Store(db_url) as store:
+        folded = {run.id: run for run in store.catalog.job_runs("tests", "race", limit=100).items}
+    assert len(folded) == len(runs)
+    assert all(r.state == "COMPLETED" and [i.name for i in r.inputs] == ["x"] for r in folded.values())

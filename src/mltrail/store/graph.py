@@ -20,7 +20,19 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Connection, String, Uuid, bindparam, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    String,
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from mltrail.core.ids import parse_uuid
 from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
@@ -392,12 +404,37 @@ def add_tracked_runs(
     connection: Connection, folds: Sequence[RunFold], dataset_ids: Mapping[tuple[str, str], int]
 ) -> None:
     """Add runs the SDK has just recorded (with their datasets' ids); events that came first still lead."""
+    lock_runs(connection, [fold.run_id for fold in folds])
     if fold_stored(connection, [fold.run_id for fold in folds]):
         rebuild_runs(
             connection, [f.run_id for f in folds], {f.run_id: (f.job_namespace, f.job_name) for f in folds}
         )
     else:
         _write(connection, folds, new={fold.run_id for fold in folds}, dataset_ids=dataset_ids)
+
+
+def lock_runs(connection: Connection, run_ids: Iterable[UUID]) -> None:
+    """Make writers of the same runs take turns until their transactions end.
+
+    A run's lineage rows are rebuilt from all its stored events: two transactions that each add
+    an event of one run must not both fold without seeing the other's. SQLite's ``BEGIN
+    IMMEDIATE`` already lets one writer in at a time; on PostgreSQL each run takes a
+    transaction-level advisory lock, in one order, so that two batches cannot deadlock.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    keys = sorted({(run_id.int & _LOCK_MASK) - _LOCK_OFFSET for run_id in run_ids})
+    if keys:
+        _LOCK_RUNS.rows(connection, keys=keys)
+
+
+_LOCK_MASK, _LOCK_OFFSET = 2**64 - 1, 2**63
+"""A run's lock key: the random low 64 bits of its UUID, as a signed bigint."""
+_LOCK_RUNS = Query(
+    lambda dialect: select(func.pg_advisory_xact_lock(literal_column("k"))).select_from(
+        func.unnest(bindparam("keys", type_=ARRAY(BigInteger()))).alias("k")
+    )
+)
 
 
 def _combine(events: RunFold | None, tracked: RunFold) -> RunFold:

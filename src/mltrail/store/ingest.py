@@ -33,6 +33,7 @@ from mltrail.store.graph import (
     ensure_datasets,
     ensure_jobs,
     fold_run,
+    lock_runs,
     merge_dataset_facets,
     rebuild_runs,
     stored_events,
@@ -101,8 +102,10 @@ def store_events(
     ``experiment_id`` finds or creates an experiment by name, for runs with mltrail facets.
     """
     unique = list({event.digest: event for event in events}.values())
+    touched = {e.run_id for e in unique if e.run_id is not None}
+    lock_runs(connection, touched)  # before reading their events: concurrent writers take turns
     # A run event's digest can only be among its run's events, which folding it needs anyway.
-    history = stored_events(connection, {e.run_id for e in unique if e.run_id is not None})
+    history = stored_events(connection, touched)
     known_digests = history.digests | _stored_digests(
         connection, [e.digest for e in unique if e.run_id is None]
     )
