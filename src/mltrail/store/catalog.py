@@ -20,6 +20,7 @@ from mltrail.core.catalog import (
     SearchHit,
 )
 from mltrail.core.errors import NotFoundError, ValidationError
+from mltrail.core.sequences import chunks
 from mltrail.core.validation import bounded_int
 from mltrail.store import tables as t
 from mltrail.store.hydrate import to_datetime
@@ -60,6 +61,10 @@ class Catalog:
         """One dataset."""
         return self._read(lambda c: dataset(c, namespace, name))
 
+    def datasets_named(self, names: Sequence[tuple[str, str]]) -> dict[tuple[str, str], DatasetSummary]:
+        """The datasets of these ``(namespace, name)`` pairs that exist, by pair."""
+        return self._read(lambda c: datasets_named(c, names))
+
     def dataset_versions(
         self, namespace: str, name: str, *, limit: int = 100, offset: int = 0
     ) -> CatalogPage[DatasetVersion]:
@@ -78,6 +83,10 @@ class Catalog:
     def job(self, namespace: str, name: str) -> JobSummary:
         """One job with its latest runs."""
         return self._read(lambda c: job(c, namespace, name))
+
+    def jobs_named(self, names: Sequence[tuple[str, str]]) -> dict[tuple[str, str], JobSummary]:
+        """The jobs of these ``(namespace, name)`` pairs that exist, by pair."""
+        return self._read(lambda c: jobs_named(c, names))
 
     def job_runs(
         self, namespace: str, name: str, *, limit: int = 100, offset: int = 0
@@ -240,6 +249,29 @@ def dataset(connection: Connection, namespace: str, name: str) -> DatasetSummary
     return _datasets(connection, [_dataset_row(connection, namespace, name)])[0]
 
 
+def datasets_named(
+    connection: Connection, names: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], DatasetSummary]:
+    """See :meth:`Catalog.datasets_named`."""
+    rows = _rows_named(connection, (_d.id, _d.namespace, _d.name, _d.uri, _d.facets, _d.updated_at), names)
+    return {(d.namespace, d.name): d for d in _datasets(connection, rows)}
+
+
+def _rows_named(
+    connection: Connection, columns: tuple[Any, ...], names: Sequence[tuple[str, str]]
+) -> list[Any]:
+    """Rows of the job or dataset table (``columns``: id, namespace, name, …) for these names."""
+    table = columns[0].table
+    wanted = set(names)
+    rows = []
+    for chunk in chunks(sorted(wanted)):
+        query = select(*columns).where(
+            table.c.namespace.in_({ns for ns, _ in chunk}), table.c.name.in_({name for _, name in chunk})
+        )
+        rows += [row for row in connection.execute(query) if (row[1], row[2]) in wanted]
+    return rows
+
+
 def _dataset_row(connection: Connection, namespace: str, name: str) -> Any:
     row = connection.execute(
         select(_d.id, _d.namespace, _d.name, _d.uri, _d.facets, _d.updated_at).where(
@@ -364,6 +396,14 @@ def job(connection: Connection, namespace: str, name: str) -> JobSummary:
         NotFoundError: If there is no such job.
     """
     return _jobs(connection, [_job_row(connection, namespace, name)])[0]
+
+
+def jobs_named(connection: Connection, names: Sequence[tuple[str, str]]) -> dict[tuple[str, str], JobSummary]:
+    """See :meth:`Catalog.jobs_named`."""
+    rows = _rows_named(
+        connection, (_j.id, _j.namespace, _j.name, _j.created_at, _j.updated_at, _j.facets), names
+    )
+    return {(j.namespace, j.name): j for j in _jobs(connection, rows)}
 
 
 def _job_row(connection: Connection, namespace: str, name: str) -> Any:
@@ -676,12 +716,14 @@ __all__ = [
     "dataset",
     "dataset_versions",
     "datasets",
+    "datasets_named",
     "event_counts",
     "events",
     "job",
     "job_io",
     "job_runs",
     "jobs",
+    "jobs_named",
     "namespace",
     "namespaces",
     "run",

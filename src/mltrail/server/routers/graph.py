@@ -59,13 +59,17 @@ def get_lineage(
         edge = {"origin": origin, "destination": destination}
         edges[origin]["out"].append(edge)
         edges[destination]["in"].append(edge)
+    datasets = store.catalog.datasets_named(
+        [(p.parts[0], p.parts[1]) for p in parsed.values() if p.type is NodeType.DATASET]
+    )
+    found_jobs = store.catalog.jobs_named(jobs)
     graph: list[dict[str, Any]] = []
     for node in sorted(page.nodes, key=lambda n: n.id):
-        namespace, name = parsed[node.id].parts
+        key = (parsed[node.id].parts[0], parsed[node.id].parts[1])
         if node.type is NodeType.JOB:
-            data = mj.job_node(store.catalog.job(namespace, name))
+            data = mj.job_node(found_jobs[key])
         else:
-            data = mj.dataset_node(store.catalog.dataset(namespace, name))
+            data = mj.dataset_node(datasets[key])
         graph.append(
             {
                 "id": node.id,
