@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: venv demo test lint format bench bench-lineage clean
+.PHONY: venv demo test lint format bench bench-lineage bench-server clean
 
 # The virtualenv is (re)built whenever pyproject.toml changes; the stamp marks a finished install.
 $(VENV)/.installed: pyproject.toml
@@ -51,6 +51,9 @@ bench: $(VENV)/.installed
 
 bench-lineage: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.lineage $(BENCH_ARGS)
+
+bench-server: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.server $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work
