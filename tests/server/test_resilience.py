@@ -80,7 +80,7 @@ def test_a_server_killed_mid_load_and_restarted_loses_nothing(
     server = ServerProcess(db_url, free_port(), tmp_path)
     configure_http(monkeypatch, server.url)
     server.start()
-    clients, per_client = 4, 150
+    clients, per_client = 4, 400  # about 2 s of posting per client: the kill lands mid-load
     spools = [Spool(tmp_path / f"spool-{i}") for i in range(clients)]
 
     def client(index: int) -> None:
@@ -96,7 +96,7 @@ def test_a_server_killed_mid_load_and_restarted_loses_nothing(
     try:
         for thread in threads:
             thread.start()
-        time.sleep(0.5)
+        time.sleep(0.3)
         server.kill(signal.SIGKILL)  # mid-load: requests in flight fail, clients spool
         time.sleep(1)
         server.start()
