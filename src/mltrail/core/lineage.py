@@ -83,7 +83,9 @@ class NodeId:
     version: str | None = None
 
     def __str__(self) -> str:
-        text = ":".join([self.type.value, *(_escape(part) for part in self.parts)])
+        # Extra separators are read as part of the first part, so only later parts escape ":".
+        parts = [_escape(part, colon=index > 0) for index, part in enumerate(self.parts)]
+        text = ":".join([self.type.value, *parts])
         return text if self.version is None else f"{text}#{_escape(self.version)}"
 
     @property
@@ -92,9 +94,10 @@ class NodeId:
         return UUID(self.parts[0])
 
 
-def _escape(part: str) -> str:
-    """Percent-encode only what would change how the id reads back: ``%`` and ``#``."""
-    return part.replace("%", "%25").replace("#", "%23")
+def _escape(part: str, *, colon: bool = False) -> str:
+    """Percent-encode only what would change how the id reads back: ``%``, ``#`` and, if asked, ``:``."""
+    escaped = part.replace("%", "%25").replace("#", "%23")
+    return escaped.replace(":", "%3A") if colon else escaped
 
 
 def dataset_node(namespace: str, name: str, version: str | None = None) -> NodeId:
