@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mltrail.core.catalog import (
@@ -30,6 +30,12 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ms(moment: datetime) -> int:
+    """Milliseconds since the epoch of a time from a query; a time without an offset is UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return int(aware.timestamp() * 1000)
 
 
 def version_id(namespace: str, name: str, label: str | None) -> str | None:
@@ -282,6 +288,7 @@ __all__ = [
     "job_node",
     "job_version",
     "job_version_id",
+    "ms",
     "namespace",
     "run",
     "version_id",

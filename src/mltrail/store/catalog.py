@@ -84,6 +84,10 @@ class Catalog:
         """One job with its latest runs."""
         return self._read(lambda c: job(c, namespace, name))
 
+    def job_facets(self, namespace: str, name: str) -> dict[str, Any]:
+        """A job's latest facets (without its runs)."""
+        return self._read(lambda c: dict(_job_row(c, namespace, name)[5] or {}))
+
     def jobs_named(self, names: Sequence[tuple[str, str]]) -> dict[tuple[str, str], JobSummary]:
         """The jobs of these ``(namespace, name)`` pairs that exist, by pair."""
         return self._read(lambda c: jobs_named(c, names))

@@ -26,13 +26,8 @@ def insert_for(dialect: str, table: Table) -> PgInsert | SqliteInsert:
 
 
 @cache
-def _upsert_statement(dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
-    statement = insert_for(dialect, table)
-    if update:
-        return statement.on_conflict_do_update(
-            index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}
-        )
-    return statement.on_conflict_do_nothing(index_elements=list(conflict))
+def _insert_missing_statement(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
+    return insert_for(dialect, table).on_conflict_do_nothing(index_elements=list(conflict))
 
 
 def upsert(
@@ -84,7 +79,7 @@ def insert_missing(
     """
     if not rows:
         return []
-    statement = _upsert_statement(connection.dialect.name, table, tuple(conflict), ())
+    statement = _insert_missing_statement(connection.dialect.name, table, tuple(conflict))
     return list(connection.execute(statement.returning(table.c[returning]), list(rows)).scalars())
 
 

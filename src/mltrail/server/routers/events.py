@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from mltrail.server import marquez_json as mj
 from mltrail.server.deps import StoreDep
 
 router = APIRouter(prefix="/api/v1/events", tags=["marquez"])
@@ -24,13 +25,12 @@ def list_events(
     limit: int = 100,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """``{"events": [event], "totalCount": N}``: stored events with ``after <= eventTime <= before``."""
+    """``{"events": [event], "totalCount": N}``: events timed from ``after`` to ``before``."""
     page = store.catalog.events(
-        after=_ms(after), before=_ms(before), descending=sort_direction == "desc", limit=limit, offset=offset
+        after=mj.ms(after),
+        before=mj.ms(before),
+        descending=sort_direction == "desc",
+        limit=limit,
+        offset=offset,
     )
     return {"events": list(page.items), "totalCount": page.total}
-
-
-def _ms(moment: datetime) -> int:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return int(aware.timestamp() * 1000)

@@ -51,9 +51,9 @@ def list_runs(
     namespace: PathText, job: PathText, store: StoreDep, limit: int = 100, offset: int = 0
 ) -> dict[str, Any]:
     """A job's runs, newest first: ``{"runs": [Run], "totalCount": N}``."""
-    found = store.catalog.job(namespace, job)
+    facets = store.catalog.job_facets(namespace, job)
     page = store.catalog.job_runs(namespace, job, limit=limit, offset=offset)
-    return {"runs": [mj.run(r, found.facets) for r in page.items], "totalCount": page.total}
+    return {"runs": [mj.run(r, facets) for r in page.items], "totalCount": page.total}
 
 
 @router.get("/namespaces/{namespace}/jobs/{job}/versions")
@@ -87,12 +87,12 @@ def _job_versions(store: Store, namespace: str, job: str) -> list[dict[str, Any]
 def get_run(run_id: UUID, store: StoreDep) -> dict[str, Any]:
     """One run, or 404."""
     run = store.catalog.run(run_id)
-    return mj.run(run, store.catalog.job(run.job_namespace, run.job_name).facets)
+    return mj.run(run, store.catalog.job_facets(run.job_namespace, run.job_name))
 
 
 @router.get("/jobs/runs/{run_id}/facets")
 def get_run_facets(run_id: UUID, store: StoreDep, type: Literal["run", "job"]) -> dict[str, Any]:  # noqa: A002
     """``{"runId": …, "facets": {…}}``: the run's facets, or its job's (``type=job``)."""
     run = store.catalog.run(run_id)
-    facets = run.facets if type == "run" else store.catalog.job(run.job_namespace, run.job_name).facets
+    facets = run.facets if type == "run" else store.catalog.job_facets(run.job_namespace, run.job_name)
     return {"runId": str(run_id), "facets": dict(facets)}

@@ -31,8 +31,8 @@ def search(
         kind=filter.lower() if filter else None,
         namespace=namespace,
         by_update=sort.upper() == "UPDATE_AT",
-        after=_day_ms(after, time.min) if after else None,
-        before=_day_ms(before, time.max) if before else None,
+        after=mj.ms(datetime.combine(after, time.min, tzinfo=UTC)) if after else None,
+        before=mj.ms(datetime.combine(before, time.max, tzinfo=UTC)) if before else None,
         limit=limit,
     )
     results = [
@@ -46,7 +46,3 @@ def search(
         for hit in hits
     ]
     return {"totalCount": len(results), "results": results}
-
-
-def _day_ms(day: date, at: time) -> int:
-    return int(datetime.combine(day, at, tzinfo=UTC).timestamp() * 1000)

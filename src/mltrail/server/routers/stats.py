@@ -29,7 +29,7 @@ def lineage_events(
 ) -> list[dict[str, Any]]:
     """``[{startInterval, endInterval, fail, start, complete, abort}]``, oldest first."""
     edges = _buckets(period, timezone)
-    start, width = _ms(edges[0]), _ms(edges[1]) - _ms(edges[0])
+    start, width = mj.ms(edges[0]), mj.ms(edges[1]) - mj.ms(edges[0])
     counts = store.catalog.event_counts(start, width, len(edges) - 1)
     return [
         {
@@ -50,7 +50,7 @@ def totals(
 ) -> list[dict[str, Any]]:
     """``[{startInterval, endInterval, count}]``: how many existed at the end of each bucket."""
     edges = _buckets(period, timezone)
-    start, width = _ms(edges[0]), _ms(edges[1]) - _ms(edges[0])
+    start, width = mj.ms(edges[0]), mj.ms(edges[1]) - mj.ms(edges[0])
     counts = store.catalog.created_counts(kind, start, width, len(edges) - 1)
     return [
         {"startInterval": mj.iso(low), "endInterval": mj.iso(high), "count": count}
@@ -74,7 +74,3 @@ def _buckets(period: str, timezone: str | None) -> list[datetime]:
         return [day.astimezone(UTC) for day in days]
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     return [hour - timedelta(hours=n) for n in range(23, -2, -1)]
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
