@@ -6,8 +6,9 @@ import math
 import numbers
 import unicodedata
 from collections.abc import Mapping
+from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from mltrail.core.entities import RunKind
 from mltrail.core.errors import ValidationError
@@ -143,3 +144,21 @@ def bounded_int(value: Any, field: str, low: int, high: int) -> int:
             f"{field} must be an integer from {low} to {high}, got {value!r}", field=field, value=value
         )
     return value
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(kind: type[E], value: Any, field: str) -> E:
+    """Return the member of the string enum ``kind`` whose value is ``value``.
+
+    Raises:
+        ValidationError: Naming ``field``, the value and the values allowed otherwise.
+    """
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(repr(member.value) for member in kind)
+        raise ValidationError(
+            f"{field} must be one of {known}, got {value!r}", field=field, value=value
+        ) from None

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -55,6 +54,7 @@ from mltrail.core.query import parse_filter, parse_order_by
 from mltrail.core.validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
     bounded_int,
+    choice,
     validate_key,
     validate_kind,
     validate_metric_value,
@@ -503,12 +503,12 @@ class Store:
         """Walk the lineage graph from a node; see :func:`mltrail.lineage.query`."""
         walk = lineage.Walk(
             start=parse_node_id(start),
-            direction=_choice(Direction, direction, "direction"),
+            direction=choice(Direction, direction, "direction"),
             depth=bounded_int(depth, "depth", 0, MAX_LINEAGE_DEPTH),
-            granularity=_choice(Granularity, granularity, "granularity"),
+            granularity=choice(Granularity, granularity, "granularity"),
             node_types=None
             if node_types is None
-            else frozenset(_choice(NodeType, value, "node_types") for value in node_types),
+            else frozenset(choice(NodeType, value, "node_types") for value in node_types),
             created_after=as_time_ms(created_after, "created_after"),
             created_before=as_time_ms(created_before, "created_before"),
         )
@@ -589,7 +589,7 @@ class Store:
             NotFoundError: If a node does not exist.
             ConflictError: If the nodes are already associated with another type.
         """
-        kind = _choice(AssociationType, type, "type")
+        kind = choice(AssociationType, type, "type")
         origin, target = parse_node_id(source), parse_node_id(destination)
 
         def write(connection: Connection) -> AssociationSummary:
@@ -849,19 +849,6 @@ def _validate_batch(
         inputs=list(inputs),
         outputs=list(outputs),
     )
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def _choice(kind: type[E], value: Any, field: str) -> E:
-    try:
-        return kind(value)
-    except ValueError:
-        known = ", ".join(repr(member.value) for member in kind)
-        raise ValidationError(
-            f"{field} must be one of {known}, got {value!r}", field=field, value=value
-        ) from None
 
 
 def _check_label(field: str, value: Any, *, limit: int = 64) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from mltrail.core.access import Role, TokenInfo, digests_match, new_token, token_key
 from mltrail.core.errors import NotFoundError, ValidationError
-from mltrail.core.validation import validate_name
+from mltrail.core.validation import choice, validate_name
 from mltrail.store import tables as t
 from mltrail.store.hydrate import to_datetime
 from mltrail.store.transaction import Transaction
@@ -35,7 +35,7 @@ class Tokens:
             ValidationError: For an empty name, an unknown role or an expiry in the past.
         """
         validate_name("name", name, max_length=256)
-        chosen = _role(role)
+        chosen = choice(Role, role, "role")
         now = _now_ms()
         expires = None if expires_at is None else int(expires_at.timestamp() * 1000)
         if expires is not None and expires <= now:
@@ -97,16 +97,6 @@ class Tokens:
             _c.revoked_at.is_(None), (_c.expires_at.is_(None)) | (_c.expires_at > now)
         )
         return bool(self._read(lambda c: c.execute(query).scalar_one()))
-
-
-def _role(role: Role | str) -> Role:
-    try:
-        return Role(role)
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise ValidationError(
-            f"role must be one of {known}, got {role!r}", field="role", value=role
-        ) from None
 
 
 def _info(row: Any) -> TokenInfo:
