@@ -44,3 +44,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'mltrail.db'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.create_database()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("http", id="http"),
+    ]
+)
+def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Return a tracking URI of each kind the SDK takes: SQLite, PostgreSQL, and an ``mltrail server``.
+
+    The server (on a fresh SQLite database) runs under uvicorn on a loopback port for the test.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mltrail.db'}"
+    elif request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        yield server.create_database()
+    else:
+        from live_server import live_server
+
+        with live_server(f"sqlite:///{tmp_path / 'served.db'}") as url:
+            yield url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,10 @@ class Settings:
     """What mltrail needs to know to track; see :func:`resolve_settings` for where values come from.
 
     Attributes:
-        tracking_uri: Database URL (``sqlite:///…``, ``postgresql+psycopg://…``). [env MLTRAIL_TRACKING_URI]
+        tracking_uri: Database URL (``sqlite:///…``, ``postgresql+psycopg://…``) or the URL of an
+            ``mltrail server`` (``http://host:5000``). [env MLTRAIL_TRACKING_URI]
+        tracking_token: API token for an ``mltrail server`` that requires one; never shown in
+            ``repr``. [env MLTRAIL_TRACKING_TOKEN]
         artifact_root: Folder (or ``file://`` URI) that logged artifacts are copied to.
             [env MLTRAIL_ARTIFACT_ROOT]
         strict: Raise tracking failures instead of logging them. [env MLTRAIL_STRICT]
@@ -51,6 +54,7 @@ class Settings:
     """
 
     tracking_uri: str = DEFAULT_TRACKING_URI
+    tracking_token: str | None = field(default=None, repr=False)
     artifact_root: str = DEFAULT_ARTIFACT_ROOT
     strict: bool = False
     instance_type: str | None = None
@@ -105,8 +109,8 @@ def _resolve(
     environment = dict(env)
     file_values, file_source = _read_config_file(path) if path is not None else ({}, "")
     values: dict[str, Any] = {}
-    for field in fields(Settings):
-        name = field.name
+    for setting in fields(Settings):
+        name = setting.name
         env_name = f"{ENV_PREFIX}{name.upper()}"
         if name in explicit:
             raw, source = explicit[name], "argument"
@@ -116,7 +120,7 @@ def _resolve(
             raw, source = file_values[name], file_source
         else:
             continue
-        values[name] = _coerce(name, raw, field.type, source)
+        values[name] = _coerce(name, raw, setting.type, source)
     unknown = set(file_values) - {f.name for f in fields(Settings)}
     if unknown:
         key = sorted(unknown)[0]

@@ -13,11 +13,11 @@ from mltrail.tracking import api
 
 
 @pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[str]:
+def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_uri: str) -> Iterator[str]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLTRAIL_TRACKING_URI", raising=False)
-    mltrail.set_tracking_uri(db_url)
-    yield db_url
+    mltrail.set_tracking_uri(tracking_uri)
+    yield tracking_uri
     api.reset()
 
 
@@ -151,11 +151,16 @@ def test_bad_arguments_raise_clear_errors(tracking: str) -> None:
         mltrail.get_run("not-a-uuid")
 
 
+@pytest.mark.parametrize(
+    "template",
+    ["postgresql+psycopg://nobody@127.0.0.1:{port}/none?connect_timeout=2", "http://127.0.0.1:{port}"],
+    ids=["postgres", "http"],
+)
 def test_unreachable_backend_never_fails_the_pipeline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    unreachable = f"postgresql+psycopg://nobody@127.0.0.1:{closed_port()}/none?connect_timeout=2"
+    unreachable = template.format(port=closed_port())
     mltrail.set_tracking_uri(unreachable)
     try:
         with mltrail.start_run(experiment="e", params={"a": 1}) as run:

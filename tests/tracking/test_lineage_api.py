@@ -12,8 +12,8 @@ from mltrail.tracking import api
 
 
 @pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("MLTRAIL_TRACKING_URI", f"sqlite:///{tmp_path / 'mltrail.db'}")
+def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_uri: str) -> Iterator[None]:
+    monkeypatch.setenv("MLTRAIL_TRACKING_URI", tracking_uri)
     monkeypatch.chdir(tmp_path)
     api.reset()
     yield

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
     from mltrail.config import Settings
     from mltrail.store import Store
+    from mltrail.tracking.backends import Backend
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,21 @@ class CliState:
     def open_store(self) -> Store:
         """Return the tracking store; use it as a context manager so its connections close."""
         return _open_store(self.settings())
+
+    @contextmanager
+    def open_backend(self) -> Iterator[Backend]:
+        """Yield what read commands query: the database, or the ``mltrail server`` at an http(s) URI."""
+        from mltrail.tracking.backends import SERVER_SCHEMES, create_backend
+
+        settings = self.settings()
+        if urlsplit(settings.tracking_uri).scheme.lower() in SERVER_SCHEMES:
+            backend: Backend = create_backend(settings.tracking_uri)
+        else:
+            backend = _open_store(settings)
+        try:
+            yield backend
+        finally:
+            backend.close()
 
     @contextmanager
     def open_engine(self) -> Iterator[Engine]:
@@ -84,8 +101,8 @@ def search_and_render(
     from mltrail.cli import output
     from mltrail.cli._options import split_columns
 
-    with state.open_store() as store:
-        search = store.search_trials if noun == "trials" else store.search_runs
+    with state.open_backend() as backend:
+        search = backend.search_trials if noun == "trials" else backend.search_runs
         page = search(
             experiment=experiment,
             filter=filter_text,

@@ -26,8 +26,8 @@ def list_experiments(state: CliState, include_archived: bool, fmt: str) -> None:
     """List experiments by name, with their number of trials."""
     from mltrail.cli import output
 
-    with state.open_store() as store:
-        found = store.list_experiments(include_archived=include_archived)
+    with state.open_backend() as backend:
+        found = backend.list_experiments(include_archived=include_archived)
     rows = [_experiment_row(experiment, include_archived=include_archived) for experiment in found]
     output.render_rows(rows, fmt=fmt, noun="experiments")
 

@@ -150,11 +150,11 @@ def walk_and_render(
         raise click.BadOptionUsage(
             "show_edges", "--edges needs --format table or json; CSV holds only the nodes"
         )
-    with state.open_store() as store:
+    with state.open_backend() as backend:
         pages: list[LineagePage] = []
         token = page_token
         while True:
-            page = store.lineage(
+            page = backend.lineage(
                 node,
                 direction=direction,
                 depth=depth,

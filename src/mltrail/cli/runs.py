@@ -23,8 +23,8 @@ def show(state: CliState, run_id: UUID, fmt: str) -> None:
     """Show everything recorded about the run RUN_ID."""
     from mltrail.cli import output, run_detail
 
-    with state.open_store() as store:
-        run = store.get_run(run_id)
+    with state.open_backend() as backend:
+        run = backend.get_run(run_id)
     if fmt == "json":
         click.echo(output.to_json(run_detail.run_to_dict(run)))
     else:

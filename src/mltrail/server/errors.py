@@ -49,7 +49,7 @@ def _status_and_details(exc: MltrailError) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, EventValidationError):
         return 422, {"field": exc.field, "errors": [{"path": p, "message": m} for p, m in exc.errors]}
     if isinstance(exc, QuerySyntaxError):
-        return 400, {"field": exc.field, "position": exc.position, "reason": exc.reason}
+        return 400, {"field": exc.field, "text": exc.text, "position": exc.position, "reason": exc.reason}
     if isinstance(exc, ValidationError):
         return 400, {"field": exc.field, "value": _jsonable(exc.value)}
     if isinstance(exc, NotFoundError):
@@ -72,6 +72,7 @@ def _jsonable(value: Any) -> Any:
 async def _mltrail_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MltrailError)
     status, details = _status_and_details(exc)
+    details["error"] = type(exc).__name__
     if status >= 500:
         log.warning("request failed (%d): %s", status, exc)
     return error_response(status, str(exc), details)

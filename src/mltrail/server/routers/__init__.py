@@ -10,6 +10,7 @@ from mltrail.server.routers import (
     graph,
     health,
     jobs,
+    mltrail,
     namespaces,
     openlineage,
     search,
@@ -32,6 +33,7 @@ READ_ROUTERS = (
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(openlineage.router, dependencies=[WRITE])
+api_router.include_router(mltrail.router)  # each route has its own READ or WRITE
 for module in READ_ROUTERS:
     api_router.include_router(module.router, dependencies=[READ])
 

@@ -12,8 +12,12 @@ BACKENDS: dict[str, str] = {
     "sqlite": "mltrail.store.store:Store",
     "postgresql": "mltrail.store.store:Store",
     "postgresql+psycopg": "mltrail.store.store:Store",
+    "http": "mltrail.tracking.backends.http:HttpBackend",
+    "https": "mltrail.tracking.backends.http:HttpBackend",
 }
 """URL scheme → ``module:Class`` of the backend; the module is imported only when chosen."""
+SERVER_SCHEMES = frozenset({"http", "https"})
+"""Schemes of URIs that name an ``mltrail server`` rather than a database."""
 
 
 def create_backend(uri: str) -> Backend:
@@ -36,4 +40,4 @@ def create_backend(uri: str) -> Backend:
     return backend
 
 
-__all__ = ["BACKENDS", "Backend", "create_backend"]
+__all__ = ["BACKENDS", "SERVER_SCHEMES", "Backend", "create_backend"]
