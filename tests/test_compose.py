@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from postgres import PostgresServer
 from mltrail.cli import mltrail as mltrail_cli
 from mltrail.config import Settings
 from mltrail.server import create_app
+from mltrail.tracking.backends import create_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -79,6 +81,7 @@ def test_every_reference_in_the_compose_file_resolves() -> None:
     assert (web["environment"]["MARQUEZ_HOST"], web["environment"]["MARQUEZ_PORT"]) == ("mltrail", port)
     transport = json.loads(airflow["environment"]["AIRFLOW__OPENLINEAGE__TRANSPORT"])
     assert urlsplit(transport["url"]).netloc == f"mltrail:{port}"
+    assert urlsplit(airflow["environment"]["MLTRAIL_TRACKING_URI"]).netloc == f"mltrail:{port}"
 
     routes = set(create_app(Settings()).openapi()["paths"])
     assert "/" + transport["endpoint"] in routes
@@ -154,6 +157,14 @@ def test_the_mltrail_service_runs_as_the_compose_file_says(compose_database: str
         marquez = MarquezClient(url=f"http://127.0.0.1:{port}")  # as the web service reaches it
         assert marquez.get_job(AIRFLOW_NAMESPACE, "etl.load")["latestRun"]["state"] == "COMPLETED"
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"status": "ok"}
+
+        tracking = SERVICES["airflow"]["environment"]["MLTRAIL_TRACKING_URI"]
+        sdk = create_backend(tracking.replace("mltrail:5000", f"127.0.0.1:{port}"))  # as Airflow's tasks do
+        sdk.start_run(
+            run_id=uuid.UUID(int=1), experiment="fraud", trial="t1", name="train", status="Completed"
+        )
+        assert sdk.get_trial("fraud", "t1").run_ids == (uuid.UUID(int=1),)
+        sdk.close()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         _, errors = process.communicate(timeout=30)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 import mltrail
 from mltrail import RunKind, RunStatus, StoreError, ValidationError
@@ -44,8 +45,12 @@ def test_completed_run_records_everything(tracking: str, tmp_path: Path) -> None
         run.log_output(tmp_path / "model.pkl", role="model")
         uri = run.log_artifact(report)
         run.set_tags({"stage": "dev"})
-    assert uri.startswith("file://") and uri.endswith(f"/fraud/{run.id}/report.txt")
-    assert Path(uri.removeprefix("file://")).read_text() == "auc 0.93"
+    assert uri.endswith(f"/fraud/{run.id}/report.txt")
+    if tracking.startswith("http"):  # uploaded to the server
+        assert uri == f"{tracking}/api/mltrail/v1/artifacts/fraud/{run.id}/report.txt"
+        assert requests.get(uri, timeout=10).text == "auc 0.93"
+    else:
+        assert uri.startswith("file://") and Path(uri.removeprefix("file://")).read_text() == "auc 0.93"
     recorded = mltrail.get_run(run.id)
     assert recorded.status is RunStatus.COMPLETED
     assert recorded.kind is RunKind.TRAINING

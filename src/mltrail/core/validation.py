@@ -46,6 +46,28 @@ def validate_name(field: str, value: Any, *, max_length: int = MAX_NAME_LENGTH) 
     return value
 
 
+def artifact_path_parts(path: str, *, field: str = "artifact_path") -> tuple[str, ...]:
+    """Split a relative artifact path (``/`` between names) into names that stay inside its folder.
+
+    Raises:
+        ValidationError: For an absolute path, a drive, an empty name, ``.`` or ``..``, a
+            backslash or a control character; the message names the offending part.
+    """
+    if not isinstance(path, str) or not path:
+        raise ValidationError(f"{field} must be a non-empty relative path", field=field, value=path)
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        raise ValidationError(f"{field} {path!r} must be relative, not absolute", field=field, value=path)
+    parts = tuple(path.split("/"))
+    for part in parts:
+        if part in ("", ".", "..") or "\\" in part or _has_control_characters(part):
+            raise ValidationError(
+                f"{field} {path!r} has the part {part!r}; each part must be a plain file or folder name",
+                field=field,
+                value=path,
+            )
+    return parts
+
+
 def validate_key(kind: str, key: Any) -> str:
     """Return a param, metric or tag key if it is valid; ``kind`` is ``params``, ``metrics`` or ``tags``."""
     if type(key) is str:

@@ -19,7 +19,7 @@ from mltrail.core.page import Page
 from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_kind, validate_name, validate_tags
 from mltrail.openlineage.delivery import Emitter
-from mltrail.tracking.artifacts import artifact_dir, resolve_artifact_root
+from mltrail.tracking.artifacts import resolve_artifact_root, run_artifacts
 from mltrail.tracking.backends import Backend, create_backend
 from mltrail.tracking.capture import capture_code, capture_environment
 from mltrail.tracking.emission import RunEvents, openlineage_emitter, wire_store_sink
@@ -34,7 +34,8 @@ class _Context:
     """What the SDK resolves once per process: settings, artifact root, code and machine."""
 
     settings: Settings
-    artifact_root: Path
+    artifact_root: Path | str
+    """A local folder, or the artifact URL of an ``mltrail server``."""
     code: CodeInfo | None
     environment: EnvironmentInfo
     emitter: Emitter | None
@@ -71,7 +72,7 @@ def _current() -> _Context:
         settings = resolve_settings({"tracking_uri": _tracking_uri})
         context = _context = _Context(
             settings=settings,
-            artifact_root=resolve_artifact_root(settings.artifact_root),
+            artifact_root=resolve_artifact_root(settings),
             code=capture_code() if settings.capture_code else None,
             environment=capture_environment(
                 instance_type=settings.instance_type, cloud_metadata=settings.cloud_metadata
@@ -195,7 +196,7 @@ def start_run(
         trial=trial_name,
         name=run_name,
         kind=run_kind,
-        artifact_dir=artifact_dir(context.artifact_root, experiment=experiment, run_id=identifier),
+        artifacts=run_artifacts(context.artifact_root, settings, experiment=experiment, run_id=identifier),
         start=start,
         events=None if context.emitter is None else RunEvents(context.emitter, job_name),
     )

@@ -8,7 +8,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -20,7 +19,7 @@ from mltrail.core.naming import dataset_from_uri
 from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_key, validate_metric_value, validate_step, validate_tags
 from mltrail.tracking import signals
-from mltrail.tracking.artifacts import copy_artifact
+from mltrail.tracking.artifacts import RunArtifacts
 from mltrail.tracking.backends import Backend
 from mltrail.tracking.emission import RunEvents, mirror_datasets, string_tags
 from mltrail.tracking.flusher import flusher
@@ -66,7 +65,7 @@ class ActiveRun:
         trial: str,
         name: str,
         kind: RunKind,
-        artifact_dir: Path,
+        artifacts: RunArtifacts,
         start: Mapping[str, Any],
         events: RunEvents | None = None,
     ) -> None:
@@ -77,8 +76,8 @@ class ActiveRun:
         self.experiment = experiment
         self.trial = trial
         self.kind = kind
-        self._artifact_dir = artifact_dir
-        self.artifact_uri = artifact_dir.as_uri()
+        self._artifacts = artifacts
+        self.artifact_uri = artifacts.uri
         self._pending_start: dict[str, Any] | None = dict(start) | {"artifact_uri": self.artifact_uri}
         self._lock = threading.RLock()
         self._params: dict[str, Any] = {}
@@ -182,9 +181,11 @@ class ActiveRun:
     def log_artifact(
         self, path: str | os.PathLike[str], *, artifact_path: str | None = None, role: str = "artifact"
     ) -> str:
-        """Copy a file or folder to the run's artifact folder, record it as an output, return its URI."""
-        stored = copy_artifact(path, self._artifact_dir, artifact_path=artifact_path)
-        uri = stored.as_uri()
+        """Store a file or folder in the run's artifact folder, record it as an output, return its URI.
+
+        The folder is local or on an ``mltrail server`` (see :mod:`mltrail.tracking.artifacts`).
+        """
+        uri = self._artifacts.put(path, artifact_path)
         self.log_output(uri, role=role)
         return uri
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -56,6 +57,9 @@ from mltrail.core.lineage import (
 )
 from mltrail.core.page import Page
 
+if TYPE_CHECKING:
+    from mltrail.config import Settings
+
 API_PATH = "/api/mltrail/v1"
 TIMEOUT = (5.0, 60.0)
 """Seconds to connect, and to wait for an answer."""
@@ -70,6 +74,8 @@ RETRIES = Retry(
     respect_retry_after_header=True,
     raise_on_status=False,
 )
+
+UPLOAD_RETRIES = Retry(total=4, connect=4, read=0, status=0, backoff_factor=0.25)
 
 
 class HttpBackend:
@@ -376,13 +382,7 @@ class HttpBackend:
         """This thread's session: sessions pool connections but are not meant to be shared."""
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
-            adapter = HTTPAdapter(max_retries=RETRIES)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers["Accept"] = wire.MEDIA_TYPE
-            if self._token:
-                session.headers["Authorization"] = f"Bearer {self._token}"
+            session = self._local.session = _new_session(self._token, RETRIES)
         return session
 
     def _check_ready(self) -> None:
@@ -413,6 +413,35 @@ class HttpBackend:
         if response.status_code >= 400:
             raise _error(response, self.uri)
         return response.json() if response.content else None
+
+
+def _new_session(token: str | None, retries: Retry) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retries)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["Accept"] = wire.MEDIA_TYPE
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def upload(url: str, file: Path, settings: Settings) -> None:
+    """``PUT`` a file to a server's artifact URL, streamed from disk.
+
+    Only connection failures are retried: a file body that was sent is not sent again.
+
+    Raises:
+        StoreError: If the server did not take the file.
+        ValidationError: If the server refused the path.
+    """
+    with _new_session(settings.tracking_token, UPLOAD_RETRIES) as session, file.open("rb") as body:
+        try:
+            response = session.put(url, data=body, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise StoreError(f"artifact upload to {url} failed: {exc}", cause=exc) from exc
+    if response.status_code >= 400:
+        raise _error(response, url)
 
 
 def _search(
@@ -478,4 +507,4 @@ def _error(response: requests.Response, uri: str) -> MltrailError:
     return error
 
 
-__all__ = ["HttpBackend"]
+__all__ = ["HttpBackend", "upload"]
