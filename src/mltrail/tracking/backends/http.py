@@ -102,6 +102,8 @@ class HttpBackend:
         self._base = self.uri + API_PATH
         self._token = token
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._sessions: list[requests.Session] = []
         self._check_ready()
 
     def __repr__(self) -> str:
@@ -370,11 +372,12 @@ class HttpBackend:
         return wire.load(IngestResult, answer)
 
     def close(self) -> None:
-        """Close this thread's connections (other threads' close when they end)."""
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is not None:
+        """Close every thread's connections (a later call opens new ones)."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            self._local = threading.local()
+        for session in sessions:
             session.close()
-            self._local.session = None
 
     # -- plumbing -----------------------------------------------------------------------------------
 
@@ -382,7 +385,10 @@ class HttpBackend:
         """This thread's session: sessions pool connections but are not meant to be shared."""
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = _new_session(self._token, RETRIES)
+            session = _new_session(self._token, RETRIES)
+            with self._lock:
+                self._local.session = session
+                self._sessions.append(session)
         return session
 
     def _check_ready(self) -> None:
