@@ -109,6 +109,23 @@ class SearchHit:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    """A tag and what it means."""
+
+    name: str
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceInfo:
+    """What was said about a namespace: its owner and description, and whether it is hidden."""
+
+    owner_name: str | None
+    description: str | None
+    is_hidden: bool
+
+
 T = TypeVar("T")
 
 
@@ -126,7 +143,9 @@ __all__ = [
     "DatasetVersion",
     "DatasetVersionRef",
     "JobSummary",
+    "NamespaceInfo",
     "NamespaceSummary",
     "RunSummary",
     "SearchHit",
+    "TagInfo",
 ]

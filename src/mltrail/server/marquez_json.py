@@ -12,17 +12,23 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.responses import JSONResponse
+
 from mltrail.core.catalog import (
     DatasetSummary,
     DatasetVersion,
     DatasetVersionRef,
     JobSummary,
+    NamespaceInfo,
     NamespaceSummary,
     RunSummary,
 )
+from mltrail.server.errors import error_response
 
 DEFAULT_OWNER = "anonymous"
 """Marquez's owner of a namespace nobody claimed."""
+UNWRITTEN = "unwritten"
+"""The version label of a dataset read before any known run wrote it (Marquez versions it too)."""
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -56,14 +62,14 @@ def job_version_id(run: RunSummary, location: str | None) -> str:
     return str(uuid.uuid3(uuid.NAMESPACE_URL, text))
 
 
-def namespace(found: NamespaceSummary) -> dict[str, Any]:
-    """Marquez's Namespace."""
+def namespace(found: NamespaceSummary, info: NamespaceInfo | None = None) -> dict[str, Any]:
+    """Marquez's Namespace, with the owner and description ``PUT /namespaces/{ns}`` gave it."""
     return {
         "name": found.name,
         "createdAt": iso(found.created_at),
         "updatedAt": iso(found.updated_at),
-        "ownerName": DEFAULT_OWNER,
-        "description": None,
+        "ownerName": (info.owner_name if info else None) or DEFAULT_OWNER,
+        "description": info.description if info else None,
         "isHidden": False,
     }
 
@@ -73,7 +79,7 @@ def _facet(facets: Mapping[str, Any], name: str, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
-def _fields(facets: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _fields(facets: Mapping[str, Any], tags: Mapping[str, list[str]]) -> list[dict[str, Any]]:
     fields = _facet(facets, "schema", "fields")
     if not isinstance(fields, list):
         return []
@@ -81,7 +87,7 @@ def _fields(facets: Mapping[str, Any]) -> list[dict[str, Any]]:
         {
             "name": field.get("name"),
             "type": field.get("type"),
-            "tags": [],
+            "tags": list(tags.get(str(field.get("name")), [])),
             "description": field.get("description"),
         }
         for field in fields
@@ -89,8 +95,9 @@ def _fields(facets: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def dataset(found: DatasetSummary) -> dict[str, Any]:
-    """Marquez's Dataset (``DB_TABLE``)."""
+def dataset(found: DatasetSummary, tags: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """Marquez's Dataset (``DB_TABLE``); ``tags`` by field, ``""`` for the dataset's own."""
+    tags = tags or {}
     return {
         "id": {"namespace": found.namespace, "name": found.name},
         "type": "DB_TABLE",
@@ -100,8 +107,8 @@ def dataset(found: DatasetSummary) -> dict[str, Any]:
         "updatedAt": iso(found.updated_at),
         "namespace": found.namespace,
         "sourceName": found.namespace,
-        "fields": _fields(found.facets),
-        "tags": [],
+        "fields": _fields(found.facets, tags),
+        "tags": list(tags.get("", [])),
         "lastModifiedAt": iso(found.last_modified_at),
         "lastLifecycleState": _facet(found.facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(found.facets, "documentation", "description"),
@@ -124,7 +131,7 @@ def dataset_version(found: DatasetVersion) -> dict[str, Any]:
         "version": version,
         "namespace": found.namespace,
         "sourceName": found.namespace,
-        "fields": _fields(found.facets),
+        "fields": _fields(found.facets, {}),
         "tags": [],
         "lifecycleState": _facet(found.facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(found.facets, "documentation", "description"),
@@ -140,7 +147,7 @@ def _versions(refs: Sequence[DatasetVersionRef]) -> list[dict[str, Any]]:
             "datasetVersionId": {
                 "namespace": ref.namespace,
                 "name": ref.name,
-                "version": version_id(ref.namespace, ref.name, ref.version),
+                "version": version_id(ref.namespace, ref.name, ref.version or UNWRITTEN),
             },
             "facets": dict(ref.facets),
         }
@@ -187,7 +194,7 @@ def _parent_job(found: JobSummary) -> str | None:
     return job.get("name") if isinstance(job, dict) else None
 
 
-def job(found: JobSummary) -> dict[str, Any]:
+def job(found: JobSummary, tags: Sequence[str] = ()) -> dict[str, Any]:
     """Marquez's Job: its inputs and outputs are its latest run's."""
     latest = found.latest_run
     location = _facet(found.facets, "sourceCodeLocation", "url")
@@ -211,7 +218,7 @@ def job(found: JobSummary) -> dict[str, Any]:
         "facets": dict(found.facets),
         "currentVersion": job_version_id(latest, location) if latest else None,
         "labels": [],
-        "tags": [],
+        "tags": list(tags),
     }
 
 
@@ -229,7 +236,14 @@ def job_version(found: JobSummary, of_run: RunSummary) -> dict[str, Any]:
         "inputs": [{"namespace": r.namespace, "name": r.name} for r in of_run.inputs],
         "outputs": [{"namespace": r.namespace, "name": r.name} for r in of_run.outputs],
         "latestRun": run(of_run, found.facets),
+        "facets": dict(found.facets),
     }
+
+
+def removed_route(route: str, instead: str) -> JSONResponse:
+    """410 for one of the write routes Marquez deprecated in 0.20, saying what to send instead."""
+    message = f"{route} is not served: Marquez deprecated it in 0.20 in favour of OpenLineage; {instead}"
+    return error_response(410, message, {"route": route, "use": "POST /api/v1/lineage"})
 
 
 _DATASET_NODE_KEYS = (
@@ -265,9 +279,9 @@ _JOB_NODE_KEYS = (
 )
 
 
-def dataset_node(found: DatasetSummary) -> dict[str, Any]:
+def dataset_node(found: DatasetSummary, tags: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
     """The ``data`` of a DATASET node of Marquez's lineage graph (a Dataset without facets)."""
-    full = dataset(found)
+    full = dataset(found, tags)
     return {key: full[key] for key in _DATASET_NODE_KEYS}
 
 
@@ -290,6 +304,7 @@ __all__ = [
     "job_version_id",
     "ms",
     "namespace",
+    "removed_route",
     "run",
     "version_id",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -103,9 +104,12 @@ class Catalog:
         """One run with its inputs and outputs."""
         return self._read(lambda c: run(c, run_id))
 
-    def job_io(self, jobs: Sequence[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
-        """The datasets any run of these jobs read or wrote: ``(job, dataset, "input"|"output")``."""
-        return self._read(lambda c: job_io(c, jobs))
+    def job_graph(self, start: tuple[str, str, str], *, depth: int) -> JobGraph:
+        """The jobs and datasets Marquez's lineage graph holds around ``(kind, namespace, name)``.
+
+        ``kind`` is ``"job"`` or ``"dataset"``; see :func:`job_graph`.
+        """
+        return self._read(lambda c: job_graph(c, start, depth=depth))
 
     def search(
         self,
@@ -186,19 +190,35 @@ def _run_state(state: str) -> str:
 
 
 _j, _d, _r, _io, _e = t.job.c, t.dataset.c, t.lineage_run.c, t.run_io.c, t.ol_event.c
+_hj, _hd, _n = t.hidden_job.c, t.hidden_dataset.c, t.namespace.c
+
+
+def _shown_job(job_id: Any) -> Any:
+    """Whether a job is not soft deleted."""
+    return ~select(_hj.job_id).where(_hj.job_id == job_id).exists()
+
+
+def _shown_dataset(dataset_id: Any) -> Any:
+    """Whether a dataset is not soft deleted."""
+    return ~select(_hd.dataset_id).where(_hd.dataset_id == dataset_id).exists()
 
 
 def _namespace_rows() -> Any:
     named = union_all(
-        select(_j.namespace.label("name"), _j.created_at.label("created"), _j.updated_at.label("updated")),
+        select(
+            _j.namespace.label("name"), _j.created_at.label("created"), _j.updated_at.label("updated")
+        ).where(_shown_job(_j.id)),
         select(
             _d.namespace.label("name"),
             func.coalesce(_d.updated_at, 0).label("created"),
             func.coalesce(_d.updated_at, 0).label("updated"),
-        ),
+        ).where(_shown_dataset(_d.id)),
+        select(_n.name, _n.created_at, _n.updated_at).where(~_n.is_hidden),
     ).subquery()
+    hidden = select(_n.name).where(_n.is_hidden)
     return (
         select(named.c.name, func.min(named.c.created), func.max(named.c.updated))
+        .where(named.c.name.not_in(hidden))
         .group_by(named.c.name)
         .order_by(named.c.name)
     )
@@ -233,10 +253,11 @@ def datasets(
     connection: Connection, namespace: str, *, limit: int, offset: int
 ) -> CatalogPage[DatasetSummary]:
     """A namespace's datasets by name, and how many it has."""
-    total = connection.execute(select(func.count()).where(_d.namespace == namespace)).scalar_one()
+    shown = (_d.namespace == namespace) & _shown_dataset(_d.id)
+    total = connection.execute(select(func.count()).where(shown)).scalar_one()
     rows = connection.execute(
         select(_d.id, _d.namespace, _d.name, _d.uri, _d.facets, _d.updated_at)
-        .where(_d.namespace == namespace)
+        .where(shown)
         .order_by(_d.name)
         .limit(limit)
         .offset(offset)
@@ -279,7 +300,7 @@ def _rows_named(
 def _dataset_row(connection: Connection, namespace: str, name: str) -> Any:
     row = connection.execute(
         select(_d.id, _d.namespace, _d.name, _d.uri, _d.facets, _d.updated_at).where(
-            _d.namespace == namespace, _d.name == name
+            _d.namespace == namespace, _d.name == name, _shown_dataset(_d.id)
         )
     ).first()
     if row is None:
@@ -376,7 +397,9 @@ def jobs(
 
     With ``states``, only jobs whose latest run is in one of them.
     """
-    query = select(_j.id, _j.namespace, _j.name, _j.created_at, _j.updated_at, _j.facets)
+    query = select(_j.id, _j.namespace, _j.name, _j.created_at, _j.updated_at, _j.facets).where(
+        _shown_job(_j.id)
+    )
     if namespace is not None:
         query = query.where(_j.namespace == namespace)
     if states:
@@ -413,7 +436,7 @@ def jobs_named(connection: Connection, names: Sequence[tuple[str, str]]) -> dict
 def _job_row(connection: Connection, namespace: str, name: str) -> Any:
     row = connection.execute(
         select(_j.id, _j.namespace, _j.name, _j.created_at, _j.updated_at, _j.facets).where(
-            _j.namespace == namespace, _j.name == name
+            _j.namespace == namespace, _j.name == name, _shown_job(_j.id)
         )
     ).first()
     if row is None:
@@ -576,23 +599,98 @@ def _optional_time(ms: int | None) -> Any:
     return None if ms is None else to_datetime(ms)
 
 
-def job_io(
-    connection: Connection, jobs: Sequence[tuple[str, str]]
-) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
-    """The job-level edges of these jobs: each dataset a run of theirs read or wrote, once."""
-    found: list[tuple[tuple[str, str], tuple[str, str], str]] = []
-    for namespace, name in jobs:
+@dataclass(frozen=True, slots=True)
+class JobGraph:
+    """Jobs, datasets and the edges between them: ``(job, dataset, "input"|"output")``."""
+
+    jobs: tuple[tuple[str, str], ...]
+    datasets: tuple[tuple[str, str], ...]
+    edges: tuple[tuple[tuple[str, str], tuple[str, str], str], ...]
+
+
+def job_graph(connection: Connection, start: tuple[str, str, str], *, depth: int) -> JobGraph:
+    """Marquez's lineage graph: jobs up to ``depth`` hops from a start job, with all their datasets.
+
+    A hop joins two jobs that read or wrote a common dataset, whichever way (so siblings are
+    included). A dataset starts from the job that wrote it last, else the one that read it last;
+    a dataset no job touched is a graph of itself. Unlike Marquez, which keeps only each job's
+    current version, every run's inputs and outputs count.
+
+    Raises:
+        NotFoundError: If the start job or dataset does not exist.
+    """
+    kind, namespace, name = start
+    if kind == "dataset":
+        dataset_id = _dataset_row(connection, namespace, name)[0]
+        first = connection.execute(
+            select(_r.job_id)
+            .select_from(t.run_io)
+            .join(t.lineage_run, _r.id == _io.run_id)
+            .where(_io.dataset_id == dataset_id)
+            .order_by((_io.direction == "output").desc(), _io.at_time.desc())
+            .limit(1)
+        ).scalar()
+        if first is None:
+            return JobGraph((), ((namespace, name),), ())
+    else:
+        first = _job_row(connection, namespace, name)[0]
+    reached, frontier = {first}, {first}
+    for _ in range(depth):
+        touched = {dataset_id for _, dataset_id, _ in _job_edges(connection, frontier)}
+        frontier = _jobs_touching(connection, touched) - reached
+        if not frontier:
+            break
+        reached |= frontier
+    edges = _job_edges(connection, reached)
+    jobs = _names(connection, t.job, reached)
+    datasets = _names(connection, t.dataset, {dataset_id for _, dataset_id, _ in edges})
+    return JobGraph(
+        tuple(sorted(jobs.values())),
+        tuple(sorted(datasets.values())),
+        tuple(sorted({(jobs[j], datasets[d], direction) for j, d, direction in edges})),
+    )
+
+
+def _names(connection: Connection, table: Any, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """``(namespace, name)`` of these job or dataset ids."""
+    c = table.c
+    return {
+        row_id: (namespace, name)
+        for chunk in chunks(sorted(ids))
+        for row_id, namespace, name in connection.execute(
+            select(c.id, c.namespace, c.name).where(c.id.in_(chunk))
+        )
+    }
+
+
+def _job_edges(connection: Connection, job_ids: set[int]) -> set[tuple[int, int, str]]:
+    """``(job id, dataset id, direction)`` of every run of these jobs."""
+    found: set[tuple[int, int, str]] = set()
+    for chunk in chunks(sorted(job_ids)):
         rows = connection.execute(
-            select(_d.namespace, _d.name, _io.direction)
+            select(_r.job_id, _io.dataset_id, _io.direction)
             .distinct()
             .select_from(t.run_io)
             .join(t.lineage_run, _r.id == _io.run_id)
-            .join(t.job, _j.id == _r.job_id)
-            .join(t.dataset, _d.id == _io.dataset_id)
-            .where(_j.namespace == namespace, _j.name == name)
-            .order_by(_io.direction, _d.namespace, _d.name)
+            .where(_r.job_id.in_(chunk), _shown_dataset(_io.dataset_id))
         )
-        found.extend(((namespace, name), (ns, ds), direction) for ns, ds, direction in rows)
+        found.update((job_id, dataset_id, direction) for job_id, dataset_id, direction in rows)
+    return found
+
+
+def _jobs_touching(connection: Connection, dataset_ids: set[int]) -> set[int]:
+    """The jobs with a run that read or wrote one of these datasets."""
+    found: set[int] = set()
+    for chunk in chunks(sorted(dataset_ids)):
+        found.update(
+            connection.execute(
+                select(_r.job_id)
+                .distinct()
+                .select_from(t.run_io)
+                .join(t.lineage_run, _r.id == _io.run_id)
+                .where(_io.dataset_id.in_(chunk), _shown_job(_r.job_id))
+            ).scalars()
+        )
     return found
 
 
@@ -617,8 +715,9 @@ def search(
         if kind not in (None, name):
             continue
         c = table.c
+        shown = _shown_job(c.id) if name == "job" else _shown_dataset(c.id)
         query = select(literal(name).label("kind"), c.namespace, c.name, updated.label("updated")).where(
-            func.lower(c.name).like(pattern, escape="\\")
+            func.lower(c.name).like(pattern, escape="\\"), shown
         )
         if namespace is not None:
             query = query.where(c.namespace == namespace)
@@ -724,7 +823,8 @@ __all__ = [
     "event_counts",
     "events",
     "job",
-    "job_io",
+    "JobGraph",
+    "job_graph",
     "job_runs",
     "jobs",
     "jobs_named",

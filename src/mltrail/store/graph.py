@@ -39,6 +39,7 @@ from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.naming import uri_of
 from mltrail.core.sequences import chunks
 from mltrail.store import tables as t
+from mltrail.store.curation import hidden_flag, show_again
 from mltrail.store.dialect import RawJSON, bulk_insert, upsert
 from mltrail.store.driver import Query, among
 
@@ -301,15 +302,15 @@ def _write(
             for key, io in ios.items()
         ],
     )
-    merge_dataset_facets(
-        connection,
-        {
-            dataset_ids[key]: (f.updated_at, io.facets)
-            for f in sorted(folds, key=lambda f: f.updated_at)
-            for key, io in (*f.inputs.items(), *f.outputs.items())
-            if io.facets
-        },
-    )
+    # Several runs of one batch may describe a dataset: merge their facets oldest first, so that
+    # a facet only an earlier run sent is kept.
+    merged: dict[int, tuple[int, dict[str, Any]]] = {}
+    for f in sorted(folds, key=lambda f: f.updated_at):
+        for key, io in (*f.inputs.items(), *f.outputs.items()):
+            if io.facets:
+                _, sent = merged.get(dataset_ids[key], (0, {}))
+                merged[dataset_ids[key]] = (f.updated_at, {**sent, **io.facets})
+    merge_dataset_facets(connection, merged)
 
 
 _r, _e, _rd, _d, _lr, _j = t.run.c, t.experiment.c, t.run_dataset.c, t.dataset.c, t.lineage_run.c, t.job.c
@@ -466,6 +467,7 @@ def ensure_datasets(
         rows = [{"namespace": ns, "name": name, "uri": uris[ns, name]} for ns, name in missing]
         bulk_insert(connection, t.dataset, rows, skip_on=("namespace", "name"))
         found.update(_by_name(connection, _DATASET_IDS, missing))
+    show_again(connection, t.dataset, {key: row[0] for key, row in found.items() if row[-1]})
     return {key: row[0] for key, row in found.items()}
 
 
@@ -494,24 +496,27 @@ def ensure_jobs(
         found.update(_by_name(connection, _JOB_ROWS, missing))
     changes = []
     for key, (at, facets) in jobs.items():
-        job_id, updated, stored = found[key]
+        job_id, updated, stored, _ = found[key]
         merged = _merge(stored, facets, newer=at >= updated)
         if merged != stored:
             changes.append({"b_id": job_id, "b_facets": merged, "b_updated": max(at, updated)})
     if changes:
         connection.execute(_UPDATE_JOB, changes)
+    show_again(connection, t.job, {key: row[0] for key, row in found.items() if row[-1]})
     return {key: row[0] for key, row in found.items()}
 
 
 _DATASET_IDS = Query(
-    lambda dialect: select(t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id).where(
+    lambda dialect: select(
+        t.dataset.c.namespace, t.dataset.c.name, t.dataset.c.id, hidden_flag(t.dataset)
+    ).where(
         among(t.dataset.c.namespace, "namespaces", String(), dialect=dialect),
         among(t.dataset.c.name, "names", String(), dialect=dialect),
     )
 )
 _JOB_ROWS = Query(
     lambda dialect: select(
-        t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets
+        t.job.c.namespace, t.job.c.name, t.job.c.id, t.job.c.updated_at, t.job.c.facets, hidden_flag(t.job)
     ).where(
         among(t.job.c.namespace, "namespaces", String(), dialect=dialect),
         among(t.job.c.name, "names", String(), dialect=dialect),

@@ -358,6 +358,72 @@ class RunIoRow(Base):
     """The dataset's facets and the input or output facets sent with this run."""
 
 
+# -- Marquez's curation: namespace owners, tags, soft deletes -------------------------------------------
+
+
+class NamespaceRow(Base):
+    """What Marquez's ``PUT /namespaces/{ns}`` and ``DELETE`` say about a namespace."""
+
+    __tablename__ = "namespace"
+
+    name: Mapped[str] = mapped_column(String(500), primary_key=True)
+    owner_name: Mapped[str | None] = mapped_column(NAME)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_hidden: Mapped[bool] = mapped_column(default=False)
+    """Soft deleted: hidden until an event names the namespace again."""
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+
+
+class TagRow(Base):
+    """A tag that datasets, their fields and jobs may carry."""
+
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+
+
+class DatasetTagRow(Base):
+    """A tag on a dataset (``field`` empty) or on one of its fields."""
+
+    __tablename__ = "dataset_tag"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(NAME, primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id"), primary_key=True)
+
+
+class JobTagRow(Base):
+    """A tag on a job."""
+
+    __tablename__ = "job_tag"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id"), primary_key=True)
+
+
+class HiddenDatasetRow(Base):
+    """A soft-deleted dataset, hidden from reads until an event names it again."""
+
+    __tablename__ = "hidden_dataset"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), primary_key=True)
+    hidden_at: Mapped[int]
+
+
+class HiddenJobRow(Base):
+    """A soft-deleted job, hidden from reads until an event names it again."""
+
+    __tablename__ = "hidden_job"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), primary_key=True)
+    hidden_at: Mapped[int]
+
+
 # -- manual lineage, SageMaker style: artifacts, contexts, associations --------------------------------
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, select, update
@@ -67,10 +67,14 @@ from mltrail.store import graph, hydrate, lineage, manual, migrate, search, writ
 from mltrail.store import tables as t
 from mltrail.store._gc import paused_gc
 from mltrail.store.catalog import Catalog
+from mltrail.store.curation import Curation
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
 from mltrail.store.metrics import Point, read_history
 from mltrail.store.tokens import Tokens
+
+if TYPE_CHECKING:
+    from mltrail.store.ingest import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +115,11 @@ class Store:
     def catalog(self) -> Catalog:
         """The OpenLineage catalogue: namespaces, datasets and versions, jobs and runs (read only)."""
         return Catalog(self._read)
+
+    @property
+    def curation(self) -> Curation:
+        """What Marquez's API adds to the catalogue: namespace owners, tags and soft deletes."""
+        return Curation(self._read, self._write)
 
     @property
     def tokens(self) -> Tokens:
@@ -657,6 +666,21 @@ class Store:
         return IngestResult(
             received=len(events), stored=len(new), duplicates=len(prepared) - len(new), failed=tuple(failed)
         )
+
+    def ingest_prepared(self, events: Sequence[Prepared]) -> int:
+        """Store events already checked by :func:`mltrail.store.ingest.prepare`, in one transaction.
+
+        For callers that validate events as they arrive and store them later together (the
+        server's group commit). Returns how many were new.
+        """
+        from mltrail.store.ingest import store_events
+
+        new = self._write(
+            lambda connection: store_events(
+                connection, events, now=_now_ms(), experiment_id=self._ensure_experiment
+            )
+        )
+        return len(new)
 
     # -- reads ----------------------------------------------------------------------------------
 

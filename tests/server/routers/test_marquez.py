@@ -13,7 +13,9 @@ import requests
 from live_server import Served
 from marquez_client import MarquezClient
 from marquez_client.errors import APIError
+from marquez_client.models import DatasetType, JobType
 from ol_events import T1, T2, E, P, R, chain, dataset, run_event, run_id, run_pair
+from pipeline_events import pipeline_events
 
 ISO_Z = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 
@@ -152,7 +154,7 @@ def test_sources_are_the_namespaces_that_hold_datasets(marquez: MarquezClient) -
     assert "tests" not in [s["name"] for s in sources]  # jobs only
     s3 = marquez.get_source("s3://models")
     assert (s3["type"], s3["connectionUrl"]) == ("S3", "s3://models")
-    assert marquez.list_tags() == {"tags": []}
+    assert marquez.list_tags() == {"tags": []}  # none until one is created
 
 
 def test_stats_count_todays_events_and_the_running_totals(served: Served) -> None:
@@ -185,3 +187,43 @@ def test_stats_count_todays_events_and_the_running_totals(served: Served) -> Non
     assert stats("sources", period="DAY")[-1]["count"] == 1
     missing = requests.get(f"{served.url}/api/v1/stats/lineage-events", params={"period": "WEEK"}, timeout=10)
     assert (missing.status_code, "timezone" in missing.json()["message"]) == (400, True)
+
+
+def test_every_marquez_python_method(served: Served) -> None:
+    """marquez-python 0.50.0's remaining methods: writes, tags, column lineage, and the deprecated ones."""
+    served.store.ingest_batch(pipeline_events())
+    client = MarquezClient(url=served.url)
+    pg, facts = "postgres://host:5432", "shop.public.order_facts"
+
+    assert client.create_namespace(pg, "data-eng", "warehouse")["ownerName"] == "data-eng"
+    assert client.get_namespace(pg)["description"] == "warehouse"
+    assert client.create_tag("PII", "personal data") == {"name": "PII", "description": "personal data"}
+    assert client.tag_dataset(pg, facts, "GOLD")["tags"] == ["GOLD"]
+    fields = client.tag_dataset_field(pg, facts, "country", "PII")["fields"]
+    assert {f["name"]: f["tags"] for f in fields}["country"] == ["PII"]
+    assert client.list_tags() == {
+        "tags": [{"name": "GOLD", "description": None}, {"name": "PII", "description": "personal data"}]
+    }
+    by_dataset = client.get_column_lineage_by_dataset(pg, facts)["graph"]
+    assert f"datasetField:{pg}:{facts}:amount" in [n["id"] for n in by_dataset]
+    by_field = client.get_column_lineage_by_dataset_field(pg, facts, "country", with_downstream=True)
+    assert {n["id"] for n in by_field["graph"]} >= {f"datasetField:{pg}:shop.public.customer_stats:country"}
+    assert client.get_column_lineage_by_job("etl", "etl_daily.join_orders")["graph"]
+    assert client.list_sources(limit=5)["sources"] and client.list_namespaces(limit=5, offset=1)["namespaces"]
+    with pytest.raises(APIError):
+        client.list_events()  # GET /events: no such route in Marquez either (marquez-api.md §4)
+    deprecated = [
+        lambda: client.create_source("pg", "POSTGRESQL", "postgresql://host:5432/shop"),
+        lambda: client.create_dataset(pg, facts, DatasetType.DB_TABLE, facts, pg),
+        lambda: client.create_job("etl", "etl_daily.join_orders", JobType.BATCH),
+        lambda: client.create_job_run("etl", "etl_daily.join_orders", mark_as_running=True),
+        lambda: client.mark_job_run_as_started(str(run_id(9))),
+        lambda: client.mark_job_run_as_completed(str(run_id(9))),
+        lambda: client.mark_job_run_as_failed(str(run_id(9))),
+        lambda: client.mark_job_run_as_aborted(str(run_id(9))),
+    ]
+    for call in deprecated:
+        with pytest.warns(DeprecationWarning), pytest.raises(APIError) as raised:
+            call()
+        response = raised.value.__cause__.response  # type: ignore[union-attr]
+        assert response.status_code == 410 and "POST /api/v1/lineage" in response.json()["message"]

@@ -1,15 +1,15 @@
 """Marquez's lineage graph: ``GET /api/v1/lineage?nodeId=…&depth=…``.
 
-Marquez answers with the jobs and datasets connected to the start node, up to ``depth`` job hops
-away, siblings included; each node lists its edges to the others, and nodes come sorted by id.
-mltrail walks its job-level graph the same way (``direction="connected"``) but over every run's
-inputs and outputs, so edges of older runs stay in the graph (Marquez keeps only the latest job
-version's).
+Marquez starts from a job (a dataset's last writer, else its last reader), takes the jobs up to
+``depth`` hops away, where a hop joins two jobs that share a dataset in either direction (so
+siblings are included), and adds every dataset of those jobs. Each node lists its edges to the
+other nodes; nodes come sorted by id, edges by origin and destination. mltrail builds the same
+graph over every run's inputs and outputs, so edges of older runs stay in it (Marquez keeps only
+each job's current version's).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -21,8 +21,8 @@ from mltrail.server.deps import StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["marquez"])
 
-MAX_NODES = 10_000
-"""The most nodes one graph returns."""
+MAX_DEPTH = 100
+"""The most job hops one graph spans."""
 
 
 @router.get("/lineage")
@@ -35,48 +35,42 @@ def get_lineage(
         raise ValidationError(
             f"nodeId must name a dataset or a job, got {node_id!r}", field="nodeId", value=node_id
         )
-    if not 0 <= depth <= 50:
-        raise ValidationError(f"depth must be from 0 to 50, got {depth}", field="depth", value=depth)
-    # Marquez counts job hops; each hop is two edges, plus one from a dataset to its first job.
-    steps = 2 * depth + (1 if start.type is NodeType.DATASET else 0)
-    page = store.lineage(
-        str(replace(start, version=None)),
-        direction="connected",
-        granularity="job",
-        depth=min(steps, 100),
-        include_edges=False,
-        page_size=MAX_NODES,
-    )
-    ids = {node.id for node in page.nodes}
-    parsed = {node.id: parse_node_id(node.id) for node in page.nodes}
-    jobs = [(p.parts[0], p.parts[1]) for p in parsed.values() if p.type is NodeType.JOB]
-    edges: dict[str, dict[str, list[dict[str, str]]]] = {i: {"in": [], "out": []} for i in ids}
-    for job, dataset, direction in store.catalog.job_io(jobs):
-        job_id, dataset_id = str(NodeId(NodeType.JOB, job)), str(dataset_node(*dataset))
-        if job_id not in ids or dataset_id not in ids:
-            continue
-        origin, destination = (dataset_id, job_id) if direction == "input" else (job_id, dataset_id)
+    if not 0 <= depth <= MAX_DEPTH:
+        message = f"depth must be from 0 to {MAX_DEPTH}, got {depth}"
+        raise ValidationError(message, field="depth", value=depth)
+    found = store.catalog.job_graph((start.type.value, start.parts[0], start.parts[1]), depth=depth)
+    job_ids = {job: str(NodeId(NodeType.JOB, job)) for job in found.jobs}
+    dataset_ids = {dataset: str(dataset_node(*dataset)) for dataset in found.datasets}
+    edges: dict[str, dict[str, list[dict[str, str]]]] = {
+        i: {"in": [], "out": []} for i in (*job_ids.values(), *dataset_ids.values())
+    }
+    for job, dataset, direction in found.edges:
+        ends = (dataset_ids[dataset], job_ids[job])
+        origin, destination = ends if direction == "input" else ends[::-1]
         edge = {"origin": origin, "destination": destination}
         edges[origin]["out"].append(edge)
         edges[destination]["in"].append(edge)
-    datasets = store.catalog.datasets_named(
-        [(p.parts[0], p.parts[1]) for p in parsed.values() if p.type is NodeType.DATASET]
-    )
-    found_jobs = store.catalog.jobs_named(jobs)
-    graph: list[dict[str, Any]] = []
-    for node in sorted(page.nodes, key=lambda n: n.id):
-        key = (parsed[node.id].parts[0], parsed[node.id].parts[1])
-        if node.type is NodeType.JOB:
-            data = mj.job_node(found_jobs[key])
-        else:
-            data = mj.dataset_node(datasets[key])
-        graph.append(
+    jobs = store.catalog.jobs_named(list(found.jobs))
+    datasets = store.catalog.datasets_named(list(found.datasets))
+    tags = store.curation.dataset_tags(list(found.datasets))
+    nodes = [(i, "JOB", mj.job_node(jobs[job])) for job, i in job_ids.items()]
+    nodes += [
+        (i, "DATASET", mj.dataset_node(datasets[dataset], tags.get(dataset)))
+        for dataset, i in dataset_ids.items()
+    ]
+    return {
+        "graph": [
             {
-                "id": node.id,
-                "type": node.type.value.upper(),
+                "id": i,
+                "type": kind,
                 "data": data,
-                "inEdges": sorted(edges[node.id]["in"], key=lambda e: (e["origin"], e["destination"])),
-                "outEdges": sorted(edges[node.id]["out"], key=lambda e: (e["origin"], e["destination"])),
+                "inEdges": sorted(edges[i]["in"], key=_edge_order),
+                "outEdges": sorted(edges[i]["out"], key=_edge_order),
             }
-        )
-    return {"graph": graph}
+            for i, kind, data in sorted(nodes, key=lambda node: node[0])
+        ]
+    }
+
+
+def _edge_order(edge: dict[str, str]) -> tuple[str, str]:
+    return edge["origin"], edge["destination"]

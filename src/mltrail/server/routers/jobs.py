@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
+from mltrail.core.catalog import JobSummary
 from mltrail.core.errors import NotFoundError
 from mltrail.server import marquez_json as mj
-from mltrail.server.deps import StoreDep
+from mltrail.server.deps import WRITE, StoreDep
 from mltrail.server.paths import PathText
 from mltrail.store import Store
 
@@ -24,7 +27,7 @@ def list_all_jobs(
 ) -> dict[str, Any]:
     """Jobs of every namespace: ``{"jobs": [Job], "totalCount": N}``."""
     page = store.catalog.jobs(states=last_run_states or (), limit=limit, offset=offset)
-    return {"jobs": [mj.job(j) for j in page.items], "totalCount": page.total}
+    return {"jobs": _jobs(store, page.items), "totalCount": page.total}
 
 
 @router.get("/namespaces/{namespace}/jobs")
@@ -37,13 +40,61 @@ def list_jobs(
 ) -> dict[str, Any]:
     """A namespace's jobs: ``{"jobs": [Job], "totalCount": N}``."""
     page = store.catalog.jobs(namespace, states=last_run_states or (), limit=limit, offset=offset)
-    return {"jobs": [mj.job(j) for j in page.items], "totalCount": page.total}
+    return {"jobs": _jobs(store, page.items), "totalCount": page.total}
+
+
+def _jobs(store: Store, found: Sequence[JobSummary]) -> list[dict[str, Any]]:
+    tags = store.curation.job_tags([(j.namespace, j.name) for j in found])
+    return [mj.job(j, tags.get((j.namespace, j.name), ())) for j in found]
 
 
 @router.get("/namespaces/{namespace}/jobs/{job}")
 def get_job(namespace: PathText, job: PathText, store: StoreDep) -> dict[str, Any]:
     """One job, or 404."""
-    return mj.job(store.catalog.job(namespace, job))
+    return _jobs(store, [store.catalog.job(namespace, job)])[0]
+
+
+@router.put("/namespaces/{namespace}/jobs/{job}", dependencies=[WRITE])
+def put_job(namespace: PathText, job: PathText) -> JSONResponse:
+    """Not served (Marquez's deprecated job creation)."""
+    instead = "send a JobEvent, or the job's RunEvents, with its inputs and outputs to POST /api/v1/lineage"
+    return mj.removed_route("PUT /api/v1/namespaces/{namespace}/jobs/{job}", instead)
+
+
+@router.delete("/namespaces/{namespace}/jobs/{job}", dependencies=[WRITE])
+def delete_job(namespace: PathText, job: PathText, store: StoreDep) -> dict[str, Any]:
+    """Soft delete a job (until an event names it again); answer it as it was."""
+    found = get_job(namespace, job, store)
+    store.curation.hide_job(namespace, job)
+    return found
+
+
+@router.post("/namespaces/{namespace}/jobs/{job}/tags/{tag}", dependencies=[WRITE])
+def tag_job(namespace: PathText, job: PathText, tag: PathText, store: StoreDep) -> dict[str, Any]:
+    """Tag a job (creating the tag if new); answer the job."""
+    store.curation.tag_job(namespace, job, tag)
+    return get_job(namespace, job, store)
+
+
+@router.delete("/namespaces/{namespace}/jobs/{job}/tags/{tag}", dependencies=[WRITE])
+def untag_job(namespace: PathText, job: PathText, tag: PathText, store: StoreDep) -> dict[str, Any]:
+    """Remove a tag from a job; answer the job."""
+    store.curation.tag_job(namespace, job, tag, add=False)
+    return get_job(namespace, job, store)
+
+
+@router.post("/namespaces/{namespace}/jobs/{job}/runs", dependencies=[WRITE])
+def create_run(namespace: PathText, job: PathText) -> JSONResponse:
+    """Not served (Marquez's deprecated run creation)."""
+    instead = "send the run's START RunEvent to POST /api/v1/lineage"
+    return mj.removed_route("POST /api/v1/namespaces/{namespace}/jobs/{job}/runs", instead)
+
+
+@router.post("/jobs/runs/{run_id}/{action}", dependencies=[WRITE])
+def change_run_state(run_id: str, action: Literal["start", "complete", "fail", "abort"]) -> JSONResponse:
+    """Not served (Marquez's deprecated run state changes)."""
+    instead = f"send a {action.upper()} RunEvent for the run to POST /api/v1/lineage"
+    return mj.removed_route(f"POST /api/v1/jobs/runs/{{id}}/{action}", instead)
 
 
 @router.get("/namespaces/{namespace}/jobs/{job}/runs")
