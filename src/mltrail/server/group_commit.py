@@ -2,7 +2,9 @@
 
 Each ``POST /api/v1/lineage`` waits for its own event to be stored, as Marquez's contract wants,
 but a worker's concurrent requests share the transaction (and its commit), so clients that send
-events one by one get the batch path's throughput. A refused event fails only its own request.
+events one by one get the batch path's throughput. Each request validates its own event before
+it joins the queue, so a refused event fails only its own request, and validation overlaps the
+writer's waits on the database.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from mltrail.core.errors import EventValidationError
 from mltrail.store import Store
+from mltrail.store.ingest import Prepared, prepare
 
 MAX_GROUP = 500
 """The most events one transaction takes."""
@@ -27,7 +29,7 @@ class GroupCommit:
     def __init__(self, store: Store, *, max_group: int = MAX_GROUP) -> None:
         self._store = store
         self._max_group = max_group
-        self._queue: asyncio.Queue[tuple[Any, asyncio.Future[None]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Prepared, asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -52,8 +54,9 @@ class GroupCommit:
             EventValidationError: If the event is invalid (nothing of it stored).
             StoreError: If the database failed (the event may be retried).
         """
+        prepared = await run_in_threadpool(prepare, 0, event)
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put((event, waiter))
+        await self._queue.put((prepared, waiter))
         await waiter
 
     async def _write_forever(self) -> None:
@@ -62,23 +65,15 @@ class GroupCommit:
             while len(group) < self._max_group and not self._queue.empty():
                 group.append(self._queue.get_nowait())
             try:
-                result = await run_in_threadpool(self._store.ingest_batch, [event for event, _ in group])
+                await run_in_threadpool(self._store.ingest_prepared, [event for event, _ in group])
             except Exception as exc:  # noqa: BLE001 - every request of the group gets the error
                 for _, waiter in group:
                     if not waiter.done():
                         waiter.set_exception(exc)
                 continue
-            refused = {failure.index: failure for failure in result.failed}
-            for index, (_, waiter) in enumerate(group):
-                if waiter.done():
-                    continue
-                failure = refused.get(index)
-                if failure is None:
+            for _, waiter in group:
+                if not waiter.done():
                     waiter.set_result(None)
-                else:
-                    waiter.set_exception(
-                        EventValidationError(list(failure.errors) or [("$", failure.reason)])
-                    )
 
 
 __all__ = ["MAX_GROUP", "GroupCommit"]
