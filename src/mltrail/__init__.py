@@ -37,6 +37,7 @@ from mltrail.core.errors import (
 )
 from mltrail.core.page import Page
 from mltrail.tracking.api import (
+    add_to_trial,
     create_experiment,
     flush,
     get_experiment,
@@ -76,6 +77,7 @@ __all__ = [
     "Trial",
     "ValidationError",
     "__version__",
+    "add_to_trial",
     "create_experiment",
     "flush",
     "get_experiment",

@@ -225,6 +225,19 @@ class Emitter:
                 self._spool_overflow(event)
                 self._done(1)
 
+    def hold(self, events: Sequence[Event], *, reason: str) -> None:
+        """Spool events for every destination without trying to deliver them (one known to be down).
+
+        They are delivered with the destination's backlog: before the next batch that goes
+        through, or by ``mltrail spool replay``.
+        """
+        for destination in self.destinations:
+            self._spool(destination.key, list(events), reason)
+
+    def is_down(self, key: str) -> bool:
+        """Return whether the last delivery to the destination ``key`` failed (its events were spooled)."""
+        return self._down.get(key, False)
+
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every emitted event was delivered or spooled; return whether that happened.
 

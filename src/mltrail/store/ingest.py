@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, String, select
+from sqlalchemy import Connection, String, exists, select, update
 
-from mltrail.core.entities import RunKind, RunStatus
+from mltrail.core.entities import DatasetRef, MetricSummary, RunKind, RunStatus
 from mltrail.core.errors import EventValidationError
 from mltrail.core.naming import uri_of
 from mltrail.core.params import encode_params
 from mltrail.core.sequences import chunks
+from mltrail.openlineage.facets import ROLE_FACET
 from mltrail.openlineage.reading import read_mltrail_facets
 from mltrail.openlineage.validation import validate_event
 from mltrail.store import tables as t
@@ -29,6 +31,7 @@ from mltrail.store.dialect import RawJSON, bulk_insert
 from mltrail.store.driver import Query, among
 from mltrail.store.graph import (
     RANK,
+    Io,
     RunFold,
     ensure_datasets,
     ensure_jobs,
@@ -150,7 +153,9 @@ def project_tracking(
     A run recorded only through OpenLineage events (by another process, or another producer
     that adds our facets) is then found by search like one tracked through the SDK: its params,
     tags and metric summaries come from the facets (summaries only for keys with no points
-    logged through the SDK).
+    logged through the SDK), its inputs and outputs from the events' datasets. A run the store
+    has already (the SDK recorded its start, then the backend failed) gains what they add; the
+    summaries of keys with logged points widen to the facets' min, max and last point.
     """
     r = t.run.c
     for fold in folds:
@@ -163,7 +168,12 @@ def project_tracking(
         started = fold.start_time if fold.start_time is not None else fold.created_at
         ended = fold.end_time if status is not RunStatus.IN_PROGRESS else None
         error = fold.facets.get("errorMessage", {}).get("message") if status is RunStatus.FAILED else None
-        batch = writes.Batch(params=encode_params(info.params), tags=dict(info.tags))
+        batch = writes.Batch(
+            params=encode_params(info.params),
+            tags=dict(info.tags),
+            inputs=_datasets(fold.inputs.values()),
+            outputs=_datasets(fold.outputs.values()),
+        )
         trials = info.trials or (name,)
         existing = connection.execute(select(r.status).where(r.id == fold.run_id)).scalar()
         if existing is None:
@@ -200,6 +210,56 @@ def project_tracking(
                 connection, run_id=fold.run_id, experiment_id=exp_id, trial=trial, start_time=started
             )
         set_summaries(connection, fold.run_id, exp_id, info.metrics)
+        if existing is not None:
+            _widen_summaries(connection, fold.run_id, info.metrics)
+
+
+def _widen_summaries(connection: Connection, run_id: UUID, summaries: Mapping[str, MetricSummary]) -> None:
+    """Merge reported summaries into those of keys with logged points: min, max and the last point.
+
+    Those three merge alike whether the report covers the logged points or points the store never
+    got (the SDK's backend failed mid-run), so folding the run again changes nothing. Counts and
+    averages stay those of the logged points.
+    """
+    if not summaries:
+        return
+    m, c, tm = t.metric_summary.c, t.metric_chunk.c, t.trial_metric.c
+    stored = connection.execute(
+        select(m.key, m.min, m.max, m.last_step, m.last_timestamp).where(
+            m.run_id == run_id, m.key.in_(list(summaries)), exists().where(c.series_id == m.id)
+        )
+    ).all()
+    for row in stored:
+        summary = summaries[row.key]
+        values: dict[str, Any] = {}
+        if summary.min is not None and (row.min is None or summary.min < row.min):
+            values["min"] = summary.min
+        if summary.max is not None and (row.max is None or summary.max > row.max):
+            values["max"] = summary.max
+        last_timestamp = int(summary.last_timestamp.timestamp() * 1000)
+        if (summary.last_step, last_timestamp) > (row.last_step, row.last_timestamp):
+            values["last"] = None if math.isnan(summary.last) else summary.last
+            values["last_step"], values["last_timestamp"] = summary.last_step, last_timestamp
+        if values:
+            connection.execute(
+                update(t.metric_summary).where(m.run_id == run_id, m.key == row.key).values(values)
+            )
+            connection.execute(
+                update(t.trial_metric).where(tm.run_id == run_id, tm.key == row.key).values(values)
+            )
+
+
+def _datasets(found: Iterable[Io]) -> list[DatasetRef]:
+    """A fold's inputs or outputs as tracked datasets, with the role mltrail's facet gives them."""
+    return [
+        DatasetRef(
+            io.namespace,
+            io.name,
+            uri_of(io.namespace, io.name),
+            (io.io_facets.get(ROLE_FACET) or {}).get("role"),
+        )
+        for io in found
+    ]
 
 
 _AFTER_STORED = 2**62

@@ -8,13 +8,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from mltrail.config import Settings, resolve_settings
 from mltrail.core.entities import CodeInfo, EnvironmentInfo, Experiment, MetricHistory, Run, RunKind, Trial
 from mltrail.core.errors import StoreError, ValidationError
 from mltrail.core.ids import new_run_id
+from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.page import Page
 from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_kind, validate_name, validate_tags
@@ -25,6 +26,9 @@ from mltrail.tracking.capture import capture_code, capture_environment
 from mltrail.tracking.emission import RunEvents, openlineage_emitter, wire_store_sink
 from mltrail.tracking.flusher import flusher
 from mltrail.tracking.run import ActiveRun
+
+if TYPE_CHECKING:
+    from mltrail.openlineage.events import ParentRef
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +48,20 @@ class _Context:
 
 _lock = threading.Lock()
 _tracking_uri: str | None = None
+_tracking_token: str | None = None
 _context: _Context | None = None
 _backends: dict[str, Backend] = {}
 
 
-def set_tracking_uri(uri: str | None) -> None:
+def set_tracking_uri(uri: str | None, *, token: str | None = None) -> None:
     """Use this tracking URI from now on in this process (``None`` returns to the configured one).
 
-    It wins over ``MLTRAIL_TRACKING_URI`` and ``mltrail.yml``. Settings from the environment and
-    the config file are read again at the next SDK call.
+    It wins over ``MLTRAIL_TRACKING_URI`` and ``mltrail.yml``, and ``token`` (for an ``mltrail
+    server``) over ``MLTRAIL_TRACKING_TOKEN``. Settings from the environment and the config file
+    are read again at the next SDK call.
     """
-    global _tracking_uri, _context
-    _tracking_uri = uri
+    global _tracking_uri, _tracking_token, _context
+    _tracking_uri, _tracking_token = uri, token
     _context = None
 
 
@@ -69,7 +75,7 @@ def _current() -> _Context:
     global _context
     context = _context
     if context is None:
-        settings = resolve_settings({"tracking_uri": _tracking_uri})
+        settings = resolve_settings({"tracking_uri": _tracking_uri, "tracking_token": _tracking_token})
         context = _context = _Context(
             settings=settings,
             artifact_root=resolve_artifact_root(settings),
@@ -133,6 +139,11 @@ def start_run(
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     run_id: UUID | str | None = None,
+    job_namespace: str | None = None,
+    job_name: str | None = None,
+    parent: ParentRef | None = None,
+    emit_events: bool = True,
+    code: CodeInfo | None = None,
 ) -> ActiveRun:
     """Start a tracked run (a trial component) and return its handle.
 
@@ -148,6 +159,17 @@ def start_run(
         params: Hyperparameters; their types are kept.
         tags: String tags.
         run_id: The run's UUID; a new time-ordered one (UUIDv7) by default.
+        job_namespace: The OpenLineage job namespace of the run; ``mltrail`` by default.
+            Orchestrator integrations pass theirs (Airflow's OpenLineage namespace, say).
+        job_name: The OpenLineage job the run is a run of; by default ``<experiment>.<name>``
+            for a named run, ``<experiment>.<kind>`` otherwise.
+        parent: The run that started this one (an Airflow task, a KFP pipeline run), sent as
+            the ``parent`` facet of the run's OpenLineage events.
+        emit_events: Send the run's own OpenLineage events to the user's OpenLineage backend
+            (when one is configured). ``False`` when something else emits this run's events,
+            such as Airflow's OpenLineage provider: one OpenLineage run per attempt either way.
+        code: Where the run's code comes from; by default the git checkout of the running
+            program (orchestrators pass the DAG file's or the component's).
 
     Raises:
         ValidationError: If an argument is invalid; nothing is recorded.
@@ -162,8 +184,10 @@ def start_run(
     trial_name = validate_name("trial", trial) if trial is not None else run_name
     validate_name("experiment", experiment)
     encode_params(params)
-    # Named runs are jobs of their own; unnamed ones group by what they do.
-    job_name = f"{experiment}.{run_name if name is not None else run_kind.value}"
+    namespace = validate_name("job_namespace", job_namespace) if job_namespace else TRACKED_JOB_NAMESPACE
+    if job_name is None:  # named runs are jobs of their own; unnamed ones group by what they do
+        job_name = f"{experiment}.{run_name if name is not None else run_kind.value}"
+    validate_name("job_name", job_name)
     start = {
         "run_id": identifier,
         "experiment": experiment,
@@ -173,8 +197,9 @@ def start_run(
         "start_time": int(time.time() * 1000),
         "params": dict(params or {}),
         "tags": validate_tags(tags),
-        "code": context.code,
+        "code": code if code is not None else context.code,
         "environment": context.environment,
+        "job_namespace": namespace,
         "job_name": job_name,
     }
     try:
@@ -198,7 +223,10 @@ def start_run(
         kind=run_kind,
         artifacts=run_artifacts(context.artifact_root, settings, experiment=experiment, run_id=identifier),
         start=start,
-        events=None if context.emitter is None else RunEvents(context.emitter, job_name),
+        events=None
+        if context.emitter is None or not emit_events
+        else RunEvents(context.emitter, job_name, job_namespace=namespace, parent=parent),
+        parent=parent,
     )
     return handle
 
@@ -224,6 +252,15 @@ def list_experiments(*, include_archived: bool = False) -> list[Experiment]:
 def get_trial(experiment: str, name: str) -> Trial:
     """Return a trial with the params, metrics and tags of its runs."""
     return _reader().get_trial(experiment, name)
+
+
+def add_to_trial(run_id: UUID | str, *, experiment: str, trial: str) -> None:
+    """Make a run a component of another trial too (created if missing).
+
+    As SageMaker's ``Trial.add_trial_component`` does: e.g. a processing run shared by every
+    trial of a search.
+    """
+    _reader().link_trial(_as_uuid(run_id), experiment=experiment, trial=trial)
 
 
 def get_run(run_id: UUID | str) -> Run:

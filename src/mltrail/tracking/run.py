@@ -9,30 +9,38 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from mltrail.config import Settings
 from mltrail.core.entities import DatasetRef, RunKind, RunRecord, RunStatus
 from mltrail.core.errors import StoreError
+from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.naming import dataset_from_uri
 from mltrail.core.params import encode_params
 from mltrail.core.validation import validate_key, validate_metric_value, validate_step, validate_tags
 from mltrail.tracking import signals
 from mltrail.tracking.artifacts import RunArtifacts
 from mltrail.tracking.backends import Backend
-from mltrail.tracking.emission import RunEvents, mirror_datasets, string_tags
+from mltrail.tracking.emission import (
+    TERMINAL_EVENT,
+    RunEvents,
+    RunFacts,
+    RunState,
+    mirror_datasets,
+    store_keeper,
+    string_tags,
+)
 from mltrail.tracking.flusher import flusher
+
+if TYPE_CHECKING:
+    from mltrail.openlineage.destinations import Event
+    from mltrail.openlineage.events import ParentRef
+    from mltrail.tracking.flusher import Keeper
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_MESSAGE_LENGTH = 10_000
-_TERMINAL_EVENT = {
-    RunStatus.COMPLETED: "COMPLETE",
-    RunStatus.FAILED: "FAIL",
-    RunStatus.STOPPED: "ABORT",
-    RunStatus.IN_PROGRESS: "RUNNING",
-}
 
 
 class ActiveRun:
@@ -45,6 +53,13 @@ class ActiveRun:
     transaction; in strict mode the start is written at once. When the backend fails, the
     failure is logged and the run carries on (raised instead in strict mode); bad arguments
     always raise.
+
+    What the backend could not record is not lost: from the failed write on (or from the start,
+    when the backend could not be reached), the run keeps its params, tags, datasets and metric
+    summaries, and at its end hands them as its OpenLineage events to the tracking store's
+    destination (see :class:`~mltrail.tracking.emission.StoreKeeper`), which delivers them or
+    spools them for ``mltrail spool replay``. Metric histories written before the failure are
+    kept; later points count in the summaries only.
 
     Attributes:
         id: The run's UUID (the OpenLineage run id).
@@ -68,6 +83,7 @@ class ActiveRun:
         artifacts: RunArtifacts,
         start: Mapping[str, Any],
         events: RunEvents | None = None,
+        parent: ParentRef | None = None,
     ) -> None:
         self._backend = backend
         self._settings = settings
@@ -89,11 +105,31 @@ class ActiveRun:
         self._last_flush = time.monotonic()
         self._status: RunStatus | None = None
         self._events = events
-        self._settings_code = start.get("code")
+        self._facts = RunFacts(
+            run_id=run_id,
+            experiment=experiment,
+            trial=trial,
+            name=name,
+            kind=kind,
+            start_time=start["start_time"],
+            artifact_uri=self.artifact_uri,
+            code=start.get("code"),
+        )
+        self._job = (
+            start.get("job_namespace") or TRACKED_JOB_NAMESPACE,
+            start.get("job_name") or f"{experiment}.{name}",
+        )
+        self._parent = parent
+        self._kept: RunState | None = None
+        """What the backend has not got, once a write failed (``None`` while all is written)."""
+        self._is_recorded = False
+        """Whether the backend has the run's start (before ``_kept`` was set)."""
+        self._failed_at = float("-inf")
         if events is not None:
-            events.params.update(start.get("params") or {})
-            events.tags.update(start.get("tags") or {})
+            events.state.add(params=start.get("params"), tags=start.get("tags"))
             self._send("START")
+        if backend is None:
+            self._keep_from_now(self._pending_start or {}, is_recorded=False)
         if settings.strict:
             self.flush()
         elif backend is not None:
@@ -115,9 +151,12 @@ class ActiveRun:
         """Record hyperparameters; a key logged again takes the new value."""
         encode_params(params)
         with self._lock:
-            self._params.update(params)
+            if self._kept is not None:
+                self._kept.params.update(params)
+            else:
+                self._params.update(params)
             if self._events is not None:
-                self._events.params.update(params)
+                self._events.state.params.update(params)
         self._flush_if_full()
 
     def log_metric(
@@ -150,9 +189,12 @@ class ActiveRun:
         number = validate_metric_value(key, value)
         step = self._next_step.get(key, 0) if step is None else validate_step(key, step)
         self._next_step[key] = step + 1
-        self._points.append((key, number, step, int(timestamp * 1000)))
+        if self._kept is not None:
+            self._kept.add_point(key, number, step, int(timestamp * 1000))
+        else:
+            self._points.append((key, number, step, int(timestamp * 1000)))
         if self._events is not None:
-            self._events.add_point(key, number, step, int(timestamp * 1000))
+            self._events.state.add_point(key, number, step, int(timestamp * 1000))
 
     def log_input(self, uri: str | os.PathLike[str], *, role: str | None = None) -> None:
         """Record a dataset the run read; the URI is named by the OpenLineage conventions.
@@ -162,10 +204,13 @@ class ActiveRun:
         """
         dataset = dataset_from_uri(os.fspath(uri), role=role)
         with self._lock:
-            self._inputs.append(dataset)
+            if self._kept is not None:
+                mirror_datasets(self._kept.inputs, [dataset])
+            else:
+                self._inputs.append(dataset)
             announce = False
             if self._events is not None:
-                mirror_datasets(self._events.inputs, [dataset])
+                mirror_datasets(self._events.state.inputs, [dataset])
                 announce, self._events.inputs_announced = not self._events.inputs_announced, True
         if announce and self._status is None:
             self._send("RUNNING")
@@ -174,9 +219,12 @@ class ActiveRun:
         """Record a dataset the run wrote (a model, predictions, a report…)."""
         dataset = dataset_from_uri(os.fspath(uri), role=role)
         with self._lock:
-            self._outputs.append(dataset)
+            if self._kept is not None:
+                mirror_datasets(self._kept.outputs, [dataset])
+            else:
+                self._outputs.append(dataset)
             if self._events is not None:
-                mirror_datasets(self._events.outputs, [dataset])
+                mirror_datasets(self._events.state.outputs, [dataset])
 
     def log_artifact(
         self, path: str | os.PathLike[str], *, artifact_path: str | None = None, role: str = "artifact"
@@ -197,9 +245,12 @@ class ActiveRun:
         """Set tags; values are strings (numbers and booleans are converted)."""
         clean = validate_tags(tags)
         with self._lock:
-            self._tags.update(clean)
+            if self._kept is not None:
+                self._kept.tags.update(string_tags(clean))
+            else:
+                self._tags.update(clean)
             if self._events is not None:
-                self._events.tags.update(string_tags(clean))
+                self._events.state.tags.update(string_tags(clean))
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -215,15 +266,30 @@ class ActiveRun:
     def flush(self) -> None:
         """Write the run's start, if still pending, and everything buffered, in one transaction."""
         with self._lock:
-            if self._status is not None:
+            if self._status is not None or self._kept is not None:
                 return
             batch = self._take_batch()
             if self._pending_start is not None:
                 start = self._start_with(batch)
                 if self._call(lambda b: b.start_run(**start)) is _FAILED:
                     self._backend = None
+                    self._keep_from_now(start, is_recorded=False)
             elif any(batch.values()):
-                self._call(lambda b: b.log_batch(self.id, **batch))
+                if self._call(lambda b: b.log_batch(self.id, **batch)) is _FAILED:
+                    self._keep_from_now(batch, is_recorded=True)
+
+    def _keep_from_now(self, batch: Mapping[str, Any], *, is_recorded: bool) -> None:
+        """Keep what the backend did not take, and all that is logged from now on, for the run's events."""
+        kept = RunState(self._job[1], self._job[0], self._parent)
+        kept.add(
+            params=batch.get("params"),
+            tags=batch.get("tags"),
+            metrics=batch.get("metrics", ()),
+            inputs=batch.get("inputs", ()),
+            outputs=batch.get("outputs", ()),
+        )
+        self._kept, self._is_recorded, self._pending_start = kept, is_recorded, None
+        self._failed_at = time.monotonic()
 
     def _start_with(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Return the pending start merged with a batch, and clear the pending start."""
@@ -259,40 +325,56 @@ class ActiveRun:
 
         A run whose start is not written yet (it ended within ``flush_interval``) is queued whole
         and written with other ended runs in the background; SDK reads in this process, and
-        :func:`mltrail.flush`, wait for it.
+        :func:`mltrail.flush`, wait for it. A run the backend could not record wholly is handed
+        to the store's keeper as its events (delivered if the backend is back, else spooled).
         """
         final = RunStatus(status)
         message = error_message[:MAX_ERROR_MESSAGE_LENGTH] if error_message else None
+        kept: list[Event] | None = None
         with self._lock:
             if self._status is not None:
                 return
+            end_time = int(time.time() * 1000)
             batch = self._take_batch()
-            if self._pending_start is None:
-                self._call(lambda b: b.end_run(self.id, status=final, error_message=message, **batch))
-            elif self._backend is not None:
-                start = self._start_with(batch)
-                record = RunRecord(
-                    **start, status=final, end_time=int(time.time() * 1000), error_message=message
+            if self._kept is None and self._pending_start is None:
+                ended = self._call(
+                    lambda b: b.end_run(
+                        self.id, status=final, end_time=end_time, error_message=message, **batch
+                    )
                 )
-                flusher.submit(self._backend, record)
+                if ended is _FAILED:
+                    self._keep_from_now(batch, is_recorded=True)
+            elif self._kept is None and self._backend is not None:
+                start = self._start_with(batch)
+                record = RunRecord(**start, status=final, end_time=end_time, error_message=message)
+                flusher.submit(self._backend, record, keeper=self._record_keeper())
             self._status = final
+            if self._kept is not None:
+                kept = self._kept_events(final, end_time, message)
         flusher.unregister(self)
         signals.forget(self)
-        self._send(_TERMINAL_EVENT[final], error_message=message)
+        if kept is not None:
+            store_keeper(self._settings).keep(kept, runs=[self.id], failed_at=self._failed_at)
+        self._send(TERMINAL_EVENT[final], error_message=message)
+
+    def _kept_events(self, final: RunStatus, end_time: int, message: str | None) -> list[Event]:
+        """The events that give the store what it has not got: the run's start if missing, and its end."""
+        assert self._kept is not None
+        moments = [] if self._is_recorded else [("START", self._facts.start_time)]
+        moments.append((TERMINAL_EVENT[final], end_time))
+        try:
+            return self._kept.events(self._facts, moments, error_message=message)
+        except Exception as exc:  # noqa: BLE001 - tracking never breaks the pipeline
+            log.warning("mltrail could not keep run %s: %s", self.id, exc)
+            return []
+
+    def _record_keeper(self) -> Keeper:
+        """What keeps the run if the background write of its record fails."""
+        return store_keeper(self._settings).for_parent(self._parent)
 
     def _send(self, event_type: str, *, error_message: str | None = None) -> None:
         if self._events is not None:
-            self._events.send(
-                event_type,
-                run_id=self.id,
-                experiment=self.experiment,
-                trial=self.trial,
-                name=self.name,
-                kind=self.kind,
-                artifact_uri=self.artifact_uri,
-                code=self._settings_code,
-                error_message=error_message,
-            )
+            self._events.send(event_type, self._facts, error_message=error_message)
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -310,7 +392,7 @@ class ActiveRun:
 
     @property
     def is_detached(self) -> bool:
-        """True when the run could not be recorded at its start; logging calls then do nothing."""
+        """True when the run could not be recorded at its start; it is kept for the spool instead."""
         return self._backend is None
 
     def _call(self, action: Callable[[Backend], object]) -> object:
