@@ -49,6 +49,9 @@ class Settings:
             relative to the working directory unless absolute. [env MLTRAIL_SPOOL_DIR]
         spool_max_bytes: Most bytes of events the spool keeps; when full, the oldest are dropped.
             A number of bytes or a size such as ``100MiB``, ``500MB``, ``1G``. [env MLTRAIL_SPOOL_MAX_BYTES]
+        backend_timeout: Seconds a run waits, at its start, for an ``mltrail server`` to answer
+            before it goes on without it (its records then wait in the spool).
+            [env MLTRAIL_BACKEND_TIMEOUT]
         require_auth_for_reads: The server asks for a reader token on reads too (once any token
             exists; writes always need a writer token then). [env MLTRAIL_REQUIRE_AUTH_FOR_READS]
     """
@@ -64,6 +67,7 @@ class Settings:
     flush_interval: float = 5.0
     spool_dir: str = DEFAULT_SPOOL_DIR
     spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
+    backend_timeout: float = 5.0
     require_auth_for_reads: bool = False
 
 

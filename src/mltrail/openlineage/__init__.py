@@ -14,8 +14,9 @@ second to import, which ``import mltrail`` and a process that never sends an eve
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mltrail._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mltrail.openlineage.delivery import Emitter, ReplayResult, replay
@@ -117,14 +118,7 @@ _EXPORTS = {
 """Each public name and the module (under ``mltrail.openlineage``) that defines it."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
     "COMPONENT_FACET",

@@ -45,6 +45,7 @@ from openlineage.client.generated.base import EventType
 from openlineage.client.serde import Serde
 
 from mltrail.__about__ import __version__
+from mltrail.core import entities
 from mltrail.core.entities import CodeInfo, DatasetRef, MetricSummary, RunKind
 from mltrail.core.errors import ValidationError
 from mltrail.core.params import encode_params
@@ -170,6 +171,36 @@ class RunSnapshot:
     parent: ParentRef | None = None
     nominal_start: datetime | None = None
     nominal_end: datetime | None = None
+
+
+def snapshot_of(
+    run: entities.Run,
+    *,
+    job_namespace: str,
+    job_name: str,
+    event_time: datetime,
+    parent: ParentRef | None = None,
+) -> RunSnapshot:
+    """The snapshot of a run as the store holds it, for events about it (e.g. an operator's facets)."""
+    return RunSnapshot(
+        run_id=run.id,
+        job_namespace=job_namespace,
+        job_name=job_name,
+        experiment=run.experiment,
+        name=run.name,
+        kind=run.kind,
+        event_time=event_time,
+        trials=run.trials,
+        params=dict(run.params),
+        metrics=dict(run.metrics),
+        tags=dict(run.tags),
+        inputs=run.inputs,
+        outputs=run.outputs,
+        code=run.code,
+        artifact_uri=run.artifact_uri,
+        error_message=run.error_message,
+        parent=parent,
+    )
 
 
 def run_event(event_type: EventType | str, snapshot: RunSnapshot) -> RunEvent:

@@ -22,6 +22,10 @@ SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 """Read the file through a memory map: no read() call (and no thread switch) per page."""
 
 
+PG_CONNECT_TIMEOUT = 10
+"""Seconds to wait for PostgreSQL to accept a connection, unless the URL sets ``connect_timeout``."""
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for a ``sqlite://`` or ``postgresql+psycopg://`` URL.
 
@@ -47,7 +51,9 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, pool_pre_ping=True)
+        # libpq waits for ever for a host that does not answer; the URL may say otherwise.
+        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
         _tune_postgresql(engine)
         return engine
     raise ConfigError(

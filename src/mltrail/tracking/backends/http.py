@@ -86,17 +86,21 @@ class HttpBackend:
             for a server behind a reverse proxy).
         token: API token sent as ``Authorization: Bearer``; by default ``MLTRAIL_TRACKING_TOKEN``
             (see :class:`~mltrail.config.Settings`).
+        timeout: Seconds the first contact (``/readyz``, one attempt) may take; by default
+            ``MLTRAIL_BACKEND_TIMEOUT``. A server that is down costs a run at most this long.
 
     Raises:
         StoreError: If the server does not answer ``/readyz`` (after retries), as a database that
             cannot be reached fails when opened.
     """
 
-    def __init__(self, uri: str, *, token: str | None = None) -> None:
-        if token is None:
+    def __init__(self, uri: str, *, token: str | None = None, timeout: float | None = None) -> None:
+        if token is None or timeout is None:
             from mltrail.config import resolve_settings
 
-            token = resolve_settings().tracking_token
+            settings = resolve_settings()
+            token = settings.tracking_token if token is None else token
+            timeout = settings.backend_timeout if timeout is None else timeout
         parts = urlsplit(uri)
         self.uri = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
         self._base = self.uri + API_PATH
@@ -104,7 +108,7 @@ class HttpBackend:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._sessions: list[requests.Session] = []
-        self._check_ready()
+        self._check_ready(timeout)
 
     def __repr__(self) -> str:
         return f"HttpBackend({self.uri!r})"
@@ -391,14 +395,15 @@ class HttpBackend:
                 self._sessions.append(session)
         return session
 
-    def _check_ready(self) -> None:
-        """Ask the server whether it and its database answer, as opening a database connects.
+    def _check_ready(self, timeout: float) -> None:
+        """Ask the server, once, whether it and its database answer, as opening a database connects.
 
         Raises:
             StoreError: If the server is unreachable or its database is down.
         """
         try:
-            response = self._session().get(self.uri + "/readyz", timeout=TIMEOUT)
+            with _new_session(self._token, Retry(total=0, raise_on_status=False)) as probe:
+                response = probe.get(self.uri + "/readyz", timeout=timeout)
         except requests.RequestException as exc:
             raise StoreError(f"mltrail server {self.uri} did not answer: {exc}", cause=exc) from exc
         if response.status_code != 200:
