@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: venv demo test lint format bench bench-lineage bench-server clean
+.PHONY: venv demo test lint format bench bench-lineage bench-server bench-airflow clean
 
 # The virtualenv is (re)built whenever pyproject.toml changes; the stamp marks a finished install.
 $(VENV)/.installed: pyproject.toml
@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/python examples/airflow_demo.py
 
 # pytest exits 5 when it collected no tests: that is always a mistake here, so say so loudly.
 test: $(VENV)/.installed
@@ -54,6 +54,9 @@ bench-lineage: $(VENV)/.installed
 
 bench-server: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.server $(BENCH_ARGS)
+
+bench-airflow: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.airflow $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work

@@ -10,9 +10,11 @@ from uuid import UUID
 import pytest
 from airflow_dags import DagResult, RunDag
 
+import mltrail
 from mltrail.core.entities import Run
 from mltrail.openlineage.validation import validate_event
 from mltrail.store import Store
+from mltrail.tracking import api
 
 EXPERIMENT = "fraud-detection"
 TRAINED = 4
@@ -29,11 +31,15 @@ def recorded(uri: str) -> dict[str, Any]:
 
 
 def lineage_upstream_of_endpoint(uri: str) -> list[str]:
-    with Store(uri) as store:
-        page = store.lineage(
-            "dataset:mltrail://endpoints:fraud-detection", direction="ascendants", depth=20, page_size=500
+    mltrail.set_tracking_uri(uri)
+    try:
+        assert [e.name for e in mltrail.list_experiments()] == [EXPERIMENT]
+        page = mltrail.lineage.query(
+            "mltrail://endpoints/fraud-detection", direction="ascendants", depth=20, page_size=500
         )
-        return [node.id for node in page.nodes]
+    finally:
+        api.reset()
+    return [node.id for node in page.nodes]
 
 
 def comparable(found: dict[str, Any], dag_run_id: str) -> Any:

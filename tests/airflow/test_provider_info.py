@@ -30,6 +30,19 @@ def test_airflow_discovers_the_provider_hook_and_plugin() -> None:
     assert "mltrail.airflow.links.MltrailTrialLink" in manager.extra_links_class_names
     plugins = {info["name"]: info for info in plugins_manager.get_plugin_info()}
     assert "mltrail" in plugins, plugins_manager.get_import_errors()
+    assert {"lineage_run_id", "lineage_parent"} <= {
+        m.rsplit(".", 1)[-1] for m in plugins["mltrail"]["macros"]
+    }
     assert {type(link).__name__ for link in plugins_manager.get_operator_extra_links()} >= {
         "MltrailTrialLink"
     }
+
+
+def test_the_decorators_are_registered_on_task() -> None:
+    from airflow.sdk import task
+
+    from mltrail.airflow.decorators import evaluation_task, processing_task, training_task
+
+    assert task.mltrail_training is training_task
+    assert task.mltrail_processing is processing_task
+    assert task.mltrail_evaluation is evaluation_task

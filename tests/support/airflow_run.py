@@ -78,6 +78,7 @@ def main() -> int:
             "map_index": ti.map_index,
             "try_number": ti.try_number,
             "state": str(ti.state),
+            "duration": ti.duration,
         }
         for ti in dag_run.get_task_instances()
     ]

@@ -63,7 +63,13 @@ class TrackedPythonOperator(TrackedOperatorMixin, DecoratedOperator, PythonOpera
         **kwargs: Any,
     ) -> None:
         upstream = {"python_callable": python_callable, "op_args": op_args, "op_kwargs": op_kwargs}
-        super().__init__(kwargs_to_upstream=upstream, **upstream, **kwargs)
+        super().__init__(
+            kwargs_to_upstream=upstream,
+            python_callable=python_callable,
+            op_args=op_args,
+            op_kwargs=op_kwargs,
+            **kwargs,
+        )
         self.mltrail_kind = RunKind(kind)
         self.experiment = experiment
         self.trial = trial

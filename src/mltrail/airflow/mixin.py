@@ -25,7 +25,7 @@ import mltrail
 from mltrail.airflow.hooks import DEFAULT_CONN_ID
 from mltrail.airflow.identity import task_identity, trial_label
 from mltrail.airflow.links import XCOM_KEY, MltrailTrialLink
-from mltrail.airflow.tracked import Tracking, tracked_run
+from mltrail.airflow.task_run import Tracking, tracked_run
 from mltrail.core.entities import RunKind
 from mltrail.core.errors import MltrailError
 from mltrail.tracking.backends import SERVER_SCHEMES
@@ -199,11 +199,15 @@ def tracked(operator_class: type[Any], *, kind: RunKind | str = RunKind.CUSTOM) 
 
 
 def _push_trial_link(context: Any, run: ActiveRun) -> None:
-    """Push the trial's URL in mltrail's web UI, when the run tracks to a server."""
+    """Push the trial's URL in mltrail's web UI; empty (no button) unless the run tracks to a server.
+
+    Pushed either way: Airflow reads every extra link's XCom when the task ends.
+    """
     uri = mltrail.get_tracking_uri()
-    if urlsplit(uri).scheme not in SERVER_SCHEMES:
-        return
-    url = f"{uri.rstrip('/')}/experiments/{quote(run.experiment, safe='')}/trials/{quote(run.trial, safe='')}"
+    url = ""
+    if urlsplit(uri).scheme in SERVER_SCHEMES:
+        trial = f"experiments/{quote(run.experiment, safe='')}/trials/{quote(run.trial, safe='')}"
+        url = f"{uri.rstrip('/')}/{trial}"
     context["ti"].xcom_push(key=XCOM_KEY, value=url)
 
 

@@ -1,6 +1,6 @@
 """Tracked operators: processing, training and evaluation callables; registration and deployment.
 
-Each runs its work as the tracked run of the task instance (see :mod:`mltrail.airflow.tracked`):
+Each runs its work as the tracked run of the task instance (see :mod:`mltrail.airflow.task_run`):
 
 ```python
 train = TrainingOperator.partial(

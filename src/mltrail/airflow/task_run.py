@@ -28,6 +28,7 @@ from typing import Any
 import mltrail
 from mltrail.airflow.hooks import DEFAULT_CONN_ID, MltrailHook
 from mltrail.airflow.identity import TaskIdentity, task_identity, trial_label
+from mltrail.config import resolve_settings
 from mltrail.core.entities import CodeInfo, RunKind
 from mltrail.core.errors import MltrailError
 from mltrail.tracking import api
@@ -177,10 +178,9 @@ def _environment_tags(context: Any) -> dict[str, str]:
 
 
 def _code(context: Any, entry_point: str | None) -> CodeInfo | None:
-    """The DAG file's git checkout, with the callable's qualified name as entry point."""
-    dag = context.get("dag")
-    location = getattr(dag, "fileloc", None)
-    found = capture_code(location) if location else None
+    """The DAG file's git checkout (unless ``capture_code`` is off), with the callable as entry point."""
+    location = getattr(context.get("dag"), "fileloc", None)
+    found = capture_code(location) if location and resolve_settings().capture_code else None
     if entry_point is None:
         return found
     return replace(found, entry_point=entry_point) if found is not None else CodeInfo(entry_point=entry_point)
