@@ -38,6 +38,9 @@ def configure(args: argparse.Namespace) -> None:
     transport = {"type": "file", "log_file_path": args.ol_file, "append": True}
     if args.mode == "provider":
         os.environ["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(transport)
+        # The provider emits from a forked child that it stops after this many seconds (10 by
+        # default), dropping the event: a loaded CI machine must not make events go missing.
+        os.environ["AIRFLOW__OPENLINEAGE__EXECUTION_TIMEOUT"] = "60"
         os.environ.pop("AIRFLOW__OPENLINEAGE__DISABLED", None)
     else:
         os.environ["AIRFLOW__OPENLINEAGE__DISABLED"] = "True"

@@ -71,12 +71,14 @@ class TrackedPythonOperator(TrackedOperatorMixin, DecoratedOperator, PythonOpera
             **kwargs,
         )
         self.mltrail_kind = RunKind(kind)
-        self.experiment = experiment
-        self.trial = trial
-        self.hyperparameters = hyperparameters or {}
-        self.inputs = inputs or []
-        self.outputs = outputs or []
-        self.mltrail_conn_id = mltrail_conn_id
+        self.set_tracking(
+            experiment=experiment,
+            trial=trial,
+            hyperparameters=hyperparameters,
+            inputs=inputs,
+            outputs=outputs,
+            mltrail_conn_id=mltrail_conn_id,
+        )
 
     @property
     def entry_point(self) -> str:

@@ -25,8 +25,8 @@ import mltrail
 from mltrail.airflow.hooks import DEFAULT_CONN_ID
 from mltrail.airflow.identity import task_identity, trial_label
 from mltrail.airflow.links import XCOM_KEY, MltrailTrialLink
-from mltrail.airflow.task_run import Tracking, tracked_run
-from mltrail.core.entities import RunKind
+from mltrail.airflow.task_run import Tracking, openlineage_provider_active, tracked_run
+from mltrail.core.entities import Run, RunKind
 from mltrail.core.errors import MltrailError
 from mltrail.tracking.backends import SERVER_SCHEMES
 from mltrail.tracking.run import ActiveRun
@@ -68,8 +68,26 @@ class TrackedOperatorMixin:
     inputs: Sequence[str] = ()
     outputs: Sequence[str] = ()
     mltrail_conn_id: str = DEFAULT_CONN_ID
-    _mltrail_run: tuple[UUID, str, str] | None = None
-    """The last attempt's run id, job namespace and job name, for the OpenLineage hooks."""
+    _mltrail_recorded: tuple[Run | None, str, str] | None = None
+    """The last attempt's run as recorded, job namespace and job name, for the OpenLineage hooks."""
+
+    def set_tracking(
+        self,
+        *,
+        experiment: str | None = None,
+        trial: str | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        inputs: Sequence[str] | None = None,
+        outputs: Sequence[str] | None = None,
+        mltrail_conn_id: str = DEFAULT_CONN_ID,
+    ) -> None:
+        """Keep the tracking arguments of a constructor (unchanged, as templated fields must be)."""
+        self.experiment = experiment
+        self.trial = trial
+        self.hyperparameters = hyperparameters or {}
+        self.inputs = inputs or []
+        self.outputs = outputs or []
+        self.mltrail_conn_id = mltrail_conn_id
 
     @property
     def trial_label(self) -> str:
@@ -95,16 +113,27 @@ class TrackedOperatorMixin:
         )
 
     def run_tracked(self, context: Any, work: Callable[[ActiveRun], Any]) -> Any:
-        """Do ``work(run)`` inside the task instance's tracked run; return what it returns."""
-        with tracked_run(context, self.mltrail_tracking()) as run:
-            identity = task_identity(context)
-            self._mltrail_run = (run.id, identity.namespace, identity.job_name)
-            token = _current.set(run)
-            try:
-                _push_trial_link(context, run)
-                return work(run)
-            finally:
-                _current.reset(token)
+        """Do ``work(run)`` inside the task instance's tracked run; return what it returns.
+
+        With the OpenLineage provider active, the recorded run is read back here, in the task's
+        process, for the provider's hooks (which run in a forked child, where the store's
+        connections must not be used).
+        """
+        identity = task_identity(context)
+        self._mltrail_recorded = None
+        run_id = None
+        try:
+            with tracked_run(context, self.mltrail_tracking()) as run:
+                run_id = run.id
+                token = _current.set(run)
+                try:
+                    _push_trial_link(context, run)
+                    return work(run)
+                finally:
+                    _current.reset(token)
+        finally:
+            if run_id is not None and openlineage_provider_active():
+                self._mltrail_recorded = (_read_back(run_id), identity.namespace, identity.job_name)
 
     # -- the OpenLineage provider's hooks ---------------------------------------------------------
 
@@ -131,13 +160,10 @@ class TrackedOperatorMixin:
 
         from mltrail.openlineage.events import run_event, snapshot_of
 
-        if self._mltrail_run is None:
+        if self._mltrail_recorded is None:
             return self.get_openlineage_facets_on_start()
-        run_id, namespace, job_name = self._mltrail_run
-        try:
-            recorded = mltrail.get_run(run_id)
-        except MltrailError as exc:
-            log.warning("mltrail could not read run %s back for OpenLineage: %s", run_id, exc)
+        recorded, namespace, job_name = self._mltrail_recorded
+        if recorded is None:
             return self.get_openlineage_facets_on_start()
         snapshot = snapshot_of(
             recorded, job_namespace=namespace, job_name=job_name, event_time=datetime.now(UTC)
@@ -149,6 +175,15 @@ class TrackedOperatorMixin:
             run_facets={k: v for k, v in (event.run.facets or {}).items() if k not in PROVIDER_RUN_FACETS},
             job_facets={k: v for k, v in (event.job.facets or {}).items() if k not in PROVIDER_JOB_FACETS},
         )
+
+
+def _read_back(run_id: UUID) -> Run | None:
+    """The run as recorded, for the provider's hooks; ``None`` if the backend cannot say."""
+    try:
+        return mltrail.get_run(run_id)
+    except MltrailError as exc:
+        log.warning("mltrail could not read run %s back for OpenLineage: %s", run_id, exc)
+        return None
 
 
 def tracked(operator_class: type[Any], *, kind: RunKind | str = RunKind.CUSTOM) -> type[Any]:
@@ -172,10 +207,14 @@ def tracked(operator_class: type[Any], *, kind: RunKind | str = RunKind.CUSTOM) 
         **kwargs: Any,
     ) -> None:
         operator_class.__init__(self, **kwargs)
-        self.experiment, self.trial = experiment, trial
-        self.hyperparameters = hyperparameters or {}
-        self.inputs, self.outputs = inputs or [], outputs or []
-        self.mltrail_conn_id = mltrail_conn_id
+        self.set_tracking(
+            experiment=experiment,
+            trial=trial,
+            hyperparameters=hyperparameters,
+            inputs=inputs,
+            outputs=outputs,
+            mltrail_conn_id=mltrail_conn_id,
+        )
 
     def execute(self: Any, context: Any) -> Any:
         return self.run_tracked(context, lambda run: operator_class.execute(self, context))

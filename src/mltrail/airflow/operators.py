@@ -92,12 +92,14 @@ class MltrailOperator(TrackedOperatorMixin, BaseOperator):
         self.python_callable = python_callable
         self.op_args = op_args or ()
         self.op_kwargs = op_kwargs or {}
-        self.experiment = experiment
-        self.trial = trial
-        self.hyperparameters = hyperparameters or {}
-        self.inputs = inputs or []
-        self.outputs = outputs or []
-        self.mltrail_conn_id = mltrail_conn_id
+        self.set_tracking(
+            experiment=experiment,
+            trial=trial,
+            hyperparameters=hyperparameters,
+            inputs=inputs,
+            outputs=outputs,
+            mltrail_conn_id=mltrail_conn_id,
+        )
 
     @property
     def entry_point(self) -> str:
