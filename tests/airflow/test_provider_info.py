@@ -21,12 +21,13 @@ def test_provider_info_is_valid_for_airflow() -> None:
 
 def test_airflow_discovers_the_provider_hook_and_plugin() -> None:
     from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
     from airflow import plugins_manager
 
     manager = ProvidersManager()
     assert "mltrail" in manager.providers
-    assert "mltrail" in manager.hooks
+    assert "mltrail" in ProvidersManagerTaskRuntime().hooks
     assert "mltrail.airflow.links.MltrailTrialLink" in manager.extra_links_class_names
     plugins = {info["name"]: info for info in plugins_manager.get_plugin_info()}
     assert "mltrail" in plugins, plugins_manager.get_import_errors()
