@@ -19,7 +19,6 @@ Every tracked task (operator, TaskFlow decorator or wrapped operator) goes throu
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -30,12 +29,9 @@ from mltrail.airflow.hooks import DEFAULT_CONN_ID, MltrailHook
 from mltrail.airflow.identity import TaskIdentity, task_identity, trial_label
 from mltrail.config import resolve_settings
 from mltrail.core.entities import CodeInfo, RunKind
-from mltrail.core.errors import MltrailError
 from mltrail.tracking import api
 from mltrail.tracking.capture import capture_code
 from mltrail.tracking.run import ActiveRun
-
-log = logging.getLogger(__name__)
 
 EXPERIMENT_PARAM = "mltrail_experiment"
 """The DAG param that names the experiment of every tracked task in the DAG."""
@@ -104,7 +100,7 @@ def tracked_run(context: Any, tracking: Tracking) -> Iterator[ActiveRun]:
     ) as run:
         context["ti"].xcom_push(key=TRIAL_XCOM, value=trial)
         if shared:
-            _share(shared, experiment, trial)
+            api.share_trial_runs(experiment, source=shared, target=trial)
         for uri in tracking.inputs:
             run.log_input(uri)
         yield run
@@ -150,19 +146,6 @@ def _upstream_trial(context: Any, identity: TaskIdentity) -> str | None:
         if isinstance(found, str) and found.startswith(f"{identity.run_id} ["):
             return found
     return None
-
-
-def _share(dag_run_trial: str, experiment: str, trial: str) -> None:
-    """Add the DAG run's shared components (upstream of this mapped instance) to its trial."""
-    try:
-        shared = mltrail.get_trial(experiment, dag_run_trial).run_ids
-    except MltrailError:
-        return  # nothing upstream was tracked, or the backend is down: nothing to share
-    for run_id in shared:
-        try:
-            mltrail.add_to_trial(run_id, experiment=experiment, trial=trial)
-        except MltrailError as exc:
-            log.warning("mltrail could not add run %s to trial %r: %s", run_id, trial, exc)
 
 
 def _environment_tags(context: Any) -> dict[str, str]:

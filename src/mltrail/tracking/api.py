@@ -13,7 +13,7 @@ from uuid import UUID
 
 from mltrail.config import Settings, resolve_settings
 from mltrail.core.entities import CodeInfo, EnvironmentInfo, Experiment, MetricHistory, Run, RunKind, Trial
-from mltrail.core.errors import StoreError, ValidationError
+from mltrail.core.errors import MltrailError, NotFoundError, StoreError, ValidationError
 from mltrail.core.ids import new_run_id
 from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.page import Page
@@ -261,6 +261,27 @@ def add_to_trial(run_id: UUID | str, *, experiment: str, trial: str) -> None:
     trial of a search.
     """
     _reader().link_trial(_as_uuid(run_id), experiment=experiment, trial=trial)
+
+
+def share_trial_runs(experiment: str, *, source: str, target: str) -> None:
+    """Add every run of trial ``source`` to trial ``target`` too: the shared steps of a search.
+
+    Orchestrator integrations call it when a per-candidate trial starts (a mapped Airflow task,
+    a KFP ``ParallelFor`` iteration). Tracking never breaks the pipeline: a missing ``source``
+    adds nothing, and a backend failure is logged.
+    """
+    try:
+        shared = get_trial(experiment, source).run_ids
+    except NotFoundError:
+        return
+    except MltrailError as exc:
+        log.warning("mltrail could not read trial %r to share its runs: %s", source, exc)
+        return
+    for run_id in shared:
+        try:
+            add_to_trial(run_id, experiment=experiment, trial=target)
+        except MltrailError as exc:
+            log.warning("mltrail could not add run %s to trial %r: %s", run_id, target, exc)
 
 
 def get_run(run_id: UUID | str) -> Run:

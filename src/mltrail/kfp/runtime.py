@@ -1,0 +1,141 @@
+"""What runs inside a tracked KFP component's pod: the component's identity and its tracked run.
+
+Only the function source travels to the pod, so :func:`mltrail.kfp.component` writes a function
+that imports this module there and calls :func:`run_component`. The pod's image must contain
+mltrail; configuration comes from the environment (``MLTRAIL_TRACKING_URI``,
+``MLTRAIL_TRACKING_TOKEN``, ``MLTRAIL_SPOOL_DIR``, ``OPENLINEAGE_*``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mltrail
+from mltrail.core.entities import RunKind
+from mltrail.openlineage.events import ParentRef
+from mltrail.tracking import api
+
+DEFAULT_NAMESPACE = "kfp"
+"""The OpenLineage namespace of pipeline jobs unless ``OPENLINEAGE_NAMESPACE`` says otherwise."""
+METRICS_SCHEMAS = frozenset({"system.Metrics", "system.ClassificationMetrics"})
+_IDS = uuid.UUID("6f1f4c4e-5a43-4c36-9a0f-9d4f3c1a6b21")
+"""Namespace of the name-based UUIDs of KFP runs and tasks (KFP's local run ids are not UUIDs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentIdentity:
+    """A task of a pipeline run, from the placeholders KFP substitutes.
+
+    Attributes:
+        pipeline: The pipeline's name (a constant: KFP has no placeholder for it).
+        pipeline_run: ``dsl.PIPELINE_JOB_ID_PLACEHOLDER``: a UUID on a cluster, a number locally.
+        task: ``dsl.PIPELINE_TASK_NAME_PLACEHOLDER``.
+        label: Tells apart the calls of one task in a ``dsl.ParallelFor`` (their hyperparameters).
+        namespace: The OpenLineage namespace.
+    """
+
+    pipeline: str
+    pipeline_run: str
+    task: str
+    label: str = ""
+    namespace: str = DEFAULT_NAMESPACE
+
+    @property
+    def pipeline_run_id(self) -> uuid.UUID:
+        """The pipeline run's OpenLineage run id: its KFP id if that is a UUID, else one derived from it."""
+        try:
+            return uuid.UUID(self.pipeline_run)
+        except ValueError:
+            return uuid.uuid5(_IDS, f"{self.pipeline}/{self.pipeline_run}")
+
+    @property
+    def run_id(self) -> uuid.UUID:
+        """The task's run id: the same for the same pipeline run, task and label, wherever it runs."""
+        return uuid.uuid5(_IDS, f"{self.pipeline_run_id}/{self.task}/{self.label}")
+
+    @property
+    def parent(self) -> ParentRef:
+        """The pipeline run, as the parent (and root) of every task's run."""
+        run_id = self.pipeline_run_id
+        return ParentRef(
+            run_id=run_id,
+            job_namespace=self.namespace,
+            job_name=self.pipeline,
+            root_run_id=run_id,
+            root_job_namespace=self.namespace,
+            root_job_name=self.pipeline,
+        )
+
+
+def run_component(
+    body: Callable[..., Any],
+    *,
+    kind: str,
+    pipeline: str,
+    pipeline_run: str,
+    task: str,
+    arguments: Mapping[str, Any],
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    experiment: str | None = None,
+    trial_per_call: bool = False,
+) -> Any:
+    """Call ``body(run, **arguments)`` inside the component's tracked run; return what it returns.
+
+    Input artifacts are logged as inputs first; after the body, output artifacts become outputs
+    (``Metrics`` and ``ClassificationMetrics`` outputs become the run's metrics instead). Plain
+    parameters are the run's params.
+    """
+    params = {
+        name: value
+        for name, value in arguments.items()
+        if name not in inputs and name not in outputs and isinstance(value, bool | int | float | str)
+    }
+    label = ", ".join(f"{key}={value}" for key, value in params.items()) if trial_per_call else ""
+    identity = ComponentIdentity(
+        pipeline=pipeline,
+        pipeline_run=pipeline_run,
+        task=task,
+        label=label,
+        namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
+    )
+    pipeline_trial = f"run-{pipeline_run}"
+    trial = f"{pipeline_trial} [{label}]" if label else pipeline_trial
+    chosen = experiment or pipeline
+    with mltrail.start_run(
+        experiment=chosen,
+        trial=trial,
+        kind=RunKind(kind),
+        name=f"{task} [{label}]" if label else task,
+        params=params,
+        tags={"kfp.pipeline": pipeline, "kfp.run_id": pipeline_run, "kfp.task": task},
+        run_id=identity.run_id,
+        job_namespace=identity.namespace,
+        job_name=f"{pipeline}.{task}",
+        parent=identity.parent,
+    ) as run:
+        if label:
+            api.share_trial_runs(chosen, source=pipeline_trial, target=trial)
+        for name in inputs:
+            run.log_input(arguments[name].uri, role=name)
+        result = body(run, **arguments)
+        for name in outputs:
+            artifact = arguments[name]
+            if getattr(artifact, "schema_title", "") in METRICS_SCHEMAS:
+                numbers = {
+                    key: value
+                    for key, value in (artifact.metadata or {}).items()
+                    if isinstance(value, int | float) and not isinstance(value, bool)
+                }
+                if numbers:
+                    run.log_metrics(numbers)
+            else:
+                run.log_output(artifact.uri, role=name)
+        return result
+
+
+__all__ = ["ComponentIdentity", "run_component"]
