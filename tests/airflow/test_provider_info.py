@@ -20,10 +20,9 @@ def test_provider_info_is_valid_for_airflow() -> None:
 
 
 def test_airflow_discovers_the_provider_hook_and_plugin() -> None:
+    from airflow import plugins_manager
     from airflow.providers_manager import ProvidersManager
     from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
-
-    from airflow import plugins_manager
 
     manager = ProvidersManager()
     assert "mltrail" in manager.providers

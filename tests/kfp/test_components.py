@@ -9,11 +9,11 @@ import pytest
 
 kfp = pytest.importorskip("kfp", reason="the kfp extra is not installed")
 
+from kfp import dsl, local  # noqa: E402
 from kfp.dsl import Dataset, Input, Metrics, Model, Output  # noqa: E402
 
 import mltrail  # noqa: E402
 import mltrail.kfp  # noqa: E402
-from kfp import dsl, local  # noqa: E402
 from mltrail.kfp.runtime import ComponentIdentity  # noqa: E402
 from mltrail.tracking import api  # noqa: E402
 

@@ -18,24 +18,17 @@ The callable gets the run handle first (to log metrics, inputs, outputs, artifac
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
-import mltrail
 from mltrail.airflow.hooks import DEFAULT_CONN_ID
 from mltrail.airflow.links import MltrailTrialLink
 from mltrail.airflow.mixin import TrackedOperatorMixin
 from mltrail.core.entities import RunKind
-from mltrail.core.errors import MltrailError
+from mltrail.tracking.model_versions import register_version
 from mltrail.tracking.run import ActiveRun
-
-log = logging.getLogger(__name__)
-
-MODEL_VERSIONS = "mltrail://models"
-"""The namespace of model versions (until the registry names them)."""
 
 
 class MltrailOperator(TrackedOperatorMixin, BaseOperator):
@@ -182,14 +175,9 @@ class RegisterModelOperator(MltrailOperator):
         """Record the model as an output, then call the callable (if any)."""
 
         def register(run: ActiveRun) -> Any:
-            run.log_input(self.model_uri, role="model")
-            run.set_tag("model.name", self.model_name)
-            version = _next_version(self.model_name, run)
-            uri = f"{MODEL_VERSIONS}/{self.model_name}/versions/{version}"
-            run.log_output(uri, role="model_version")
+            registered = register_version(run, self.model_name, self.model_uri)
             result = self._call(run, context)
-            extra = result if isinstance(result, Mapping) else {}
-            return {"model_version": uri, "version": version, "model_uri": self.model_uri, **extra}
+            return {**registered, **(result if isinstance(result, Mapping) else {})}
 
         return self.run_tracked(context, register)
 
@@ -226,20 +214,6 @@ class DeployModelOperator(MltrailOperator):
             return result
 
         return self.run_tracked(context, deploy)
-
-
-def _next_version(model_name: str, run: ActiveRun) -> int | str:
-    """One more than the completed registrations of the model; the run's id if the backend is down."""
-    quoted = model_name.replace("'", "''")
-    try:
-        page = mltrail.search_runs(
-            filter=f"kind = 'registration' AND status = 'Completed' AND tags.`model.name` = '{quoted}'",
-            max_results=10_000,
-        )
-    except MltrailError as exc:
-        log.warning("mltrail could not number the version of %r; it is named by its run: %s", model_name, exc)
-        return f"run-{run.id}"
-    return len(page) + 1
 
 
 def _record_only(run: ActiveRun) -> None:

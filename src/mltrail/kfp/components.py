@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kfp import dsl
+
 from mltrail.core.entities import RunKind
 
 IDENTITY_PARAMETERS = ("mltrail_pipeline", "mltrail_run_id", "mltrail_task")
@@ -46,16 +47,16 @@ BASE_IMAGE = "python:3.11-slim"
 """The default image; use one with mltrail installed on a cluster (see ``docs/kfp.md``)."""
 
 
-def identity(pipeline: str) -> dict[str, str]:
+def identity(pipeline: str, *, task: bool = True) -> dict[str, str]:
     """The identity arguments of a tracked component's call: the pipeline's name and placeholders.
 
     Each placeholder is a whole argument, the only form a KFP cluster's driver substitutes.
+    ``task=False`` leaves out the task name (for the pipeline run's start and finish steps).
     """
-    return {
-        "mltrail_pipeline": pipeline,
-        "mltrail_run_id": dsl.PIPELINE_JOB_ID_PLACEHOLDER,
-        "mltrail_task": dsl.PIPELINE_TASK_NAME_PLACEHOLDER,
-    }
+    found = {"mltrail_pipeline": pipeline, "mltrail_run_id": dsl.PIPELINE_JOB_ID_PLACEHOLDER}
+    if task:
+        found["mltrail_task"] = dsl.PIPELINE_TASK_NAME_PLACEHOLDER
+    return found
 
 
 def component(

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import mltrail
@@ -138,4 +139,42 @@ def run_component(
         return result
 
 
-__all__ = ["ComponentIdentity", "run_component"]
+def send_pipeline_event(
+    event_type: str, *, pipeline: str, pipeline_run: str, error_message: str | None = None
+) -> None:
+    """Send the pipeline run's own START, COMPLETE or FAIL event (KFP emits none).
+
+    The first step (:func:`mltrail.kfp.steps.start_pipeline_run`) sends START; the exit handler
+    (:func:`mltrail.kfp.steps.finish_pipeline_run`) sends COMPLETE or FAIL with the error.
+    """
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.facet_v2 import error_message_run, job_type_job
+
+    from mltrail.openlineage.events import to_dict
+    from mltrail.openlineage.facets import PRODUCER
+
+    identity = ComponentIdentity(
+        pipeline=pipeline,
+        pipeline_run=pipeline_run,
+        task="",
+        namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
+    )
+    run_facets: dict[str, Any] = {}
+    if error_message:
+        run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+            message=error_message, programmingLanguage="python", producer=PRODUCER
+        )
+    job_type = job_type_job.JobTypeJobFacet(
+        processingType="BATCH", integration="KUBEFLOW", jobType="PIPELINE", producer=PRODUCER
+    )
+    event = RunEvent(
+        eventType=RunState(event_type),
+        eventTime=datetime.now(UTC).isoformat(),
+        producer=PRODUCER,
+        run=Run(runId=str(identity.pipeline_run_id), facets=run_facets),
+        job=Job(namespace=identity.namespace, name=pipeline, facets={"jobType": job_type}),
+    )
+    api.send_events([to_dict(event)])
+
+
+__all__ = ["ComponentIdentity", "run_component", "send_pipeline_event"]

@@ -23,7 +23,7 @@ from mltrail.openlineage.delivery import Emitter
 from mltrail.tracking.artifacts import resolve_artifact_root, run_artifacts
 from mltrail.tracking.backends import Backend, create_backend
 from mltrail.tracking.capture import capture_code, capture_environment
-from mltrail.tracking.emission import RunEvents, openlineage_emitter, wire_store_sink
+from mltrail.tracking.emission import RunEvents, openlineage_emitter, store_keeper, wire_store_sink
 from mltrail.tracking.flusher import flusher
 from mltrail.tracking.run import ActiveRun
 
@@ -261,6 +261,20 @@ def add_to_trial(run_id: UUID | str, *, experiment: str, trial: str) -> None:
     trial of a search.
     """
     _reader().link_trial(_as_uuid(run_id), experiment=experiment, trial=trial)
+
+
+def send_events(events: Sequence[Mapping[str, Any]]) -> None:
+    """Send OpenLineage events about a run the SDK does not track (a KFP pipeline run, say).
+
+    They go to the tracking store and, when one is configured, the user's OpenLineage backend;
+    a destination that is down gets them from the spool later (``mltrail spool replay``).
+    """
+    context = _current()
+    batch = [dict(event) for event in events]
+    runs = [UUID(str(event["run"]["runId"])) for event in batch if "run" in event]
+    store_keeper(context.settings).keep(batch, runs=runs)
+    if context.emitter is not None:
+        context.emitter.emit(batch)
 
 
 def share_trial_runs(experiment: str, *, source: str, target: str) -> None:
