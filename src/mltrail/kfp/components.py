@@ -103,8 +103,8 @@ def _tracked_function(
     parameters = definition.args.args
     if not parameters or parameters[0].arg != "run":
         raise TypeError(f"the first parameter of tracked component {user.__name__!r} must be 'run'")
-    hints = typing.get_type_hints(user, include_extras=True)
     names = [p.arg for p in parameters[1:]]
+    hints = _hints(user, names)
     kinds = {name: _direction(hints.get(name)) for name in names}
     inputs = [name for name, direction in kinds.items() if direction == "input"]
     outputs = [name for name, direction in kinds.items() if direction == "output"]
@@ -154,6 +154,16 @@ def _tracked_function(
     tracked.__module__ = user.__module__
     tracked.__doc__ = user.__doc__
     return tracked
+
+
+def _hints(user: Callable[..., Any], names: list[str]) -> dict[str, Any]:
+    """The evaluated annotations of ``names`` (not of ``run``, whose may name a type-checking import)."""
+
+    def probe() -> None: ...
+
+    given = getattr(user, "__annotations__", {})
+    probe.__annotations__ = {name: given[name] for name in names if name in given}
+    return typing.get_type_hints(probe, globalns=user.__globals__, include_extras=True)
 
 
 def _direction(annotation: Any) -> str:
