@@ -23,6 +23,7 @@ from mltrail.tracking import api
 DEFAULT_NAMESPACE = "kfp"
 """The OpenLineage namespace of pipeline jobs unless ``OPENLINEAGE_NAMESPACE`` says otherwise."""
 METRICS_SCHEMAS = frozenset({"system.Metrics", "system.ClassificationMetrics"})
+_PARAM_TYPES = (bool, int, float, str)
 _IDS = uuid.UUID("6f1f4c4e-5a43-4c36-9a0f-9d4f3c1a6b21")
 """Namespace of the name-based UUIDs of KFP runs and tasks (KFP's local run ids are not UUIDs)."""
 
@@ -44,6 +45,8 @@ class ComponentIdentity:
     task: str
     label: str = ""
     namespace: str = DEFAULT_NAMESPACE
+    launcher: ParentRef | None = None
+    """The run that launched the pipeline run (an Airflow task), from ``OPENLINEAGE_PARENT_ID``."""
 
     @property
     def pipeline_run_id(self) -> uuid.UUID:
@@ -59,17 +62,53 @@ class ComponentIdentity:
         return uuid.uuid5(_IDS, f"{self.pipeline_run_id}/{self.task}/{self.label}")
 
     @property
+    def root(self) -> ParentRef:
+        """The root of the pipeline run's tree: the launcher, else the pipeline run itself."""
+        if self.launcher is not None:
+            return self.launcher
+        return ParentRef(run_id=self.pipeline_run_id, job_namespace=self.namespace, job_name=self.pipeline)
+
+    @property
     def parent(self) -> ParentRef:
-        """The pipeline run, as the parent (and root) of every task's run."""
-        run_id = self.pipeline_run_id
+        """The pipeline run, as the parent of every task's run, with the root."""
+        root = self.root
         return ParentRef(
-            run_id=run_id,
+            run_id=self.pipeline_run_id,
             job_namespace=self.namespace,
             job_name=self.pipeline,
-            root_run_id=run_id,
-            root_job_namespace=self.namespace,
-            root_job_name=self.pipeline,
+            root_run_id=root.run_id,
+            root_job_namespace=root.job_namespace,
+            root_job_name=root.job_name,
         )
+
+    @classmethod
+    def from_environment(
+        cls, pipeline: str, pipeline_run: str, task: str, label: str = ""
+    ) -> ComponentIdentity:
+        """The identity in a pod, with the namespace and the launcher from the environment.
+
+        ``OPENLINEAGE_NAMESPACE`` names the namespace; ``OPENLINEAGE_PARENT_ID``
+        (``<namespace>/<job>/<run id>``, the OpenLineage convention and what Airflow's
+        ``macros.mltrail.lineage_parent`` gives) the run that launched the pipeline run.
+        """
+        return cls(
+            pipeline=pipeline,
+            pipeline_run=pipeline_run,
+            task=task,
+            label=label,
+            namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
+            launcher=_launcher(os.environ.get("OPENLINEAGE_PARENT_ID", "")),
+        )
+
+
+def _launcher(text: str) -> ParentRef | None:
+    """``<namespace>/<job>/<run id>`` as a run reference; ``None`` if absent or malformed."""
+    namespace, _, rest = text.partition("/")
+    job, _, run_id = rest.rpartition("/")
+    try:
+        return ParentRef(run_id=uuid.UUID(run_id), job_namespace=namespace, job_name=job) if job else None
+    except ValueError:
+        return None
 
 
 def run_component(
@@ -91,19 +130,16 @@ def run_component(
     (``Metrics`` and ``ClassificationMetrics`` outputs become the run's metrics instead). Plain
     parameters are the run's params.
     """
-    params = {
-        name: value
-        for name, value in arguments.items()
-        if name not in inputs and name not in outputs and isinstance(value, bool | int | float | str)
-    }
+    params: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name in inputs or name in outputs:
+            continue
+        if isinstance(value, Mapping):  # a point of a search space (a ParallelFor item) passed whole
+            params.update({key: item for key, item in value.items() if isinstance(item, _PARAM_TYPES)})
+        elif isinstance(value, _PARAM_TYPES):
+            params[name] = value
     label = ", ".join(f"{key}={value}" for key, value in params.items()) if trial_per_call else ""
-    identity = ComponentIdentity(
-        pipeline=pipeline,
-        pipeline_run=pipeline_run,
-        task=task,
-        label=label,
-        namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
-    )
+    identity = ComponentIdentity.from_environment(pipeline, pipeline_run, task, label)
     pipeline_trial = f"run-{pipeline_run}"
     trial = f"{pipeline_trial} [{label}]" if label else pipeline_trial
     chosen = experiment or pipeline
@@ -122,7 +158,9 @@ def run_component(
         if label:
             api.share_trial_runs(chosen, source=pipeline_trial, target=trial)
         for name in inputs:
-            run.log_input(arguments[name].uri, role=name)
+            given = arguments[name]  # a list for Input[List[...]] (a dsl.Collected output)
+            for artifact in given if isinstance(given, list) else [given]:
+                run.log_input(artifact.uri, role=name)
         result = body(run, **arguments)
         for name in outputs:
             artifact = arguments[name]
@@ -150,16 +188,13 @@ def send_pipeline_event(
     from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
     from openlineage.client.facet_v2 import error_message_run, job_type_job
 
-    from mltrail.openlineage.events import to_dict
+    from mltrail.openlineage.events import parent_facet, to_dict
     from mltrail.openlineage.facets import PRODUCER
 
-    identity = ComponentIdentity(
-        pipeline=pipeline,
-        pipeline_run=pipeline_run,
-        task="",
-        namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
-    )
+    identity = ComponentIdentity.from_environment(pipeline, pipeline_run, "")
     run_facets: dict[str, Any] = {}
+    if identity.launcher is not None:
+        run_facets["parent"] = parent_facet(identity.launcher)
     if error_message:
         run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
             message=error_message, programmingLanguage="python", producer=PRODUCER

@@ -279,7 +279,7 @@ def _run_facets(state: EventType, kind: RunKind, snapshot: RunSnapshot) -> dict[
     if snapshot.tags:
         facets[f.TAGS_FACET] = f.MltrailTagsRunFacet(tags=validate_tags(snapshot.tags))
     if snapshot.parent is not None:
-        facets["parent"] = _parent(snapshot.parent)
+        facets["parent"] = parent_facet(snapshot.parent)
     if snapshot.nominal_start is not None:
         facets["nominalTime"] = nominal_time_run.NominalTimeRunFacet(
             nominalStartTime=_isoformat("nominal_start", snapshot.nominal_start),
@@ -320,7 +320,8 @@ def _job_facets(kind: RunKind, snapshot: RunSnapshot) -> dict[str, JobFacet]:
     return facets
 
 
-def _parent(parent: ParentRef) -> parent_run.ParentRunFacet:
+def parent_facet(parent: ParentRef) -> parent_run.ParentRunFacet:
+    """The ``parent`` run facet naming ``parent`` (and its root, when it has one)."""
     root = None
     if parent.root_run_id is not None:
         if parent.root_job_namespace is None or parent.root_job_name is None:
