@@ -30,6 +30,7 @@ venv: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/airflow_demo.py
+	$(BIN)/python examples/kfp_demo.py
 
 # pytest exits 5 when it collected no tests: that is always a mistake here, so say so loudly.
 test: $(VENV)/.installed

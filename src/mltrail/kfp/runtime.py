@@ -134,8 +134,8 @@ def run_component(
     for name, value in arguments.items():
         if name in inputs or name in outputs:
             continue
-        if isinstance(value, Mapping):  # a point of a search space (a ParallelFor item) passed whole
-            params.update({key: item for key, item in value.items() if isinstance(item, _PARAM_TYPES)})
+        if isinstance(value, Mapping):  # a ParallelFor item passed whole; a Struct's key order varies
+            params.update((key, value[key]) for key in sorted(value) if isinstance(value[key], _PARAM_TYPES))
         elif isinstance(value, _PARAM_TYPES):
             params[name] = value
     label = ", ".join(f"{key}={value}" for key, value in params.items()) if trial_per_call else ""
