@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 from mltrail import lineage as lineage  # the mltrail.lineage.query submodule
+from mltrail import registry as registry  # mltrail.registry.register_model and the rest
 from mltrail.__about__ import __version__
 from mltrail.core.entities import (
     CodeInfo,

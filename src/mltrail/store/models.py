@@ -424,6 +424,68 @@ class HiddenJobRow(Base):
     hidden_at: Mapped[int]
 
 
+# -- the model registry: groups, versions, approvals, aliases ----------------------------------------
+
+
+class ModelGroupRow(Base):
+    """A registered model: the versions of one model, SageMaker's model package group."""
+
+    __tablename__ = "model_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+
+
+class ModelVersionRow(Base):
+    """A version of a registered model: its artifact, where it came from, and its approval status."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (UniqueConstraint("group_id", "version"), Index(None, "run_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("model_group.id"))
+    version: Mapped[int]
+    source_uri: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[UUID | None]
+    """The run that produced the model (its trial and experiment follow from it)."""
+    status: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict[str, Any]]
+    metrics: Mapped[dict[str, Any]]
+    """The source run's metric summaries when the version was registered."""
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+
+
+class ModelApprovalRow(Base):
+    """One change of a version's approval status: the audit trail, only ever appended to."""
+
+    __tablename__ = "model_approval"
+    __table_args__ = (Index(None, "version_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(NAME)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[int]
+
+
+class ModelAliasRow(Base):
+    """A name for one version of a model, e.g. ``champion``."""
+
+    __tablename__ = "model_alias"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("model_group.id"), primary_key=True)
+    alias: Mapped[str] = mapped_column(NAME, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"))
+    updated_at: Mapped[int]
+
+
 # -- manual lineage, SageMaker style: artifacts, contexts, associations --------------------------------
 
 

@@ -71,6 +71,7 @@ from mltrail.store.curation import Curation
 from mltrail.store.dialect import upsert
 from mltrail.store.engine import WRITE, make_engine
 from mltrail.store.metrics import Point, read_history
+from mltrail.store.registry import Registry
 from mltrail.store.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -120,6 +121,11 @@ class Store:
     def curation(self) -> Curation:
         """What Marquez's API adds to the catalogue: namespace owners, tags and soft deletes."""
         return Curation(self._read, self._write)
+
+    @property
+    def registry(self) -> Registry:
+        """The model registry: versions, approvals and aliases."""
+        return Registry(self._read, self._write)
 
     @property
     def tokens(self) -> Tokens:

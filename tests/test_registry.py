@@ -1,0 +1,104 @@
+"""The model registry through the SDK: versions, approvals and their audit trail, policy, aliases, lineage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import mltrail
+from mltrail import NotFoundError, QuerySyntaxError, ValidationError
+from mltrail.core.registry import ApprovalStatus
+from mltrail.store import Store
+from mltrail.tracking import api
+
+
+@pytest.fixture
+def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[str]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
+    mltrail.set_tracking_uri(db_url)
+    yield db_url
+    api.reset()
+
+
+def trained(auc: float) -> mltrail.ActiveRun:
+    with mltrail.start_run(experiment="fraud", trial=f"auc-{auc}", kind="training") as run:
+        run.log_input("s3://data/train.parquet", role="train")
+        run.log_metric("val_auc", auc)
+        run.log_output(f"s3://models/fraud-{auc}.pkl", role="model")
+    return run
+
+
+def test_versions_are_numbered_and_approvals_audited(tracking: str) -> None:
+    run = trained(0.91)
+    first = mltrail.registry.register_model("fraud", "s3://models/fraud-0.91.pkl", source_run_id=run.id)
+    assert (first.version, first.status) == (1, ApprovalStatus.PENDING)
+    assert (first.experiment, first.trials, first.metrics) == ("fraud", ("auc-0.91",), {"val_auc": 0.91})
+    second = mltrail.registry.register_model("fraud", "s3://models/fraud-0.91.pkl")
+    assert second.version == 2 and second.run_id is None
+
+    approved = mltrail.registry.update_approval("fraud", 1, "Approved", reason="beats champion")
+    rejected = mltrail.registry.update_approval("fraud", 2, "Rejected", reason="no source run")
+    assert approved.status is ApprovalStatus.APPROVED and rejected.status is ApprovalStatus.REJECTED
+    assert [(c.from_status, c.to_status, c.reason) for c in approved.history] == [
+        (None, ApprovalStatus.PENDING, "registered"),
+        (ApprovalStatus.PENDING, ApprovalStatus.APPROVED, "beats champion"),
+    ]
+    assert all(change.actor for change in approved.history)
+    assert mltrail.registry.get_latest_approved("fraud").version == 1
+
+    with pytest.raises(ValidationError, match="cannot become PendingManualApproval"):
+        mltrail.registry.update_approval("fraud", 1, "PendingManualApproval")
+    with pytest.raises(ValidationError, match="unknown approval status 'Shipped'"):
+        mltrail.registry.update_approval("fraud", 1, "Shipped")
+    with pytest.raises(NotFoundError):
+        mltrail.registry.update_approval("fraud", 9, "Approved")
+    # a refused change leaves the trail as it was
+    assert mltrail.registry.get_model_version("fraud", 1).history == approved.history
+
+    mltrail.registry.update_approval("fraud", 1, "Rejected", reason="drift")
+    with pytest.raises(NotFoundError, match="approved version of model 'fraud'"):
+        mltrail.registry.get_latest_approved("fraud")
+
+
+def test_an_approval_policy_approves_at_registration_when_it_matches(tracking: str) -> None:
+    good, weak = trained(0.95), trained(0.7)
+    policy = "metrics.val_auc >= 0.9"
+    approved = mltrail.registry.register_model(
+        "fraud", "s3://m/good", source_run_id=good.id, approval_policy=policy
+    )
+    pending = mltrail.registry.register_model(
+        "fraud", "s3://m/weak", source_run_id=weak.id, approval_policy=policy
+    )
+    assert approved.status is ApprovalStatus.APPROVED
+    assert approved.history[-1].actor == "policy" and policy in (approved.history[-1].reason or "")
+    assert pending.status is ApprovalStatus.PENDING
+    with pytest.raises(QuerySyntaxError):
+        mltrail.registry.register_model(
+            "fraud", "s3://m/x", source_run_id=good.id, approval_policy="metrics.val_auc >="
+        )
+    assert len(mltrail.registry.list_model_versions("fraud")) == 2  # nothing registered by the bad policy
+
+
+def test_aliases_move_between_versions(tracking: str) -> None:
+    for _ in range(2):
+        mltrail.registry.register_model("fraud", "s3://m/x")
+    assert mltrail.registry.set_alias("fraud", "champion", 1).aliases == ("champion",)
+    mltrail.registry.set_alias("fraud", "champion", 2)
+    assert mltrail.registry.get_by_alias("fraud", "champion").version == 2
+    assert mltrail.registry.get_model_version("fraud", 1).aliases == ()
+    with pytest.raises(NotFoundError):
+        mltrail.registry.get_by_alias("fraud", "challenger")
+
+
+def test_a_version_is_in_the_lineage_graph_downstream_of_the_training_data(tracking: str) -> None:
+    run = trained(0.93)
+    version = mltrail.registry.register_model("fraud", "s3://models/fraud-0.93.pkl", source_run_id=run.id)
+    up = mltrail.lineage.query(version.uri, direction="ascendants", depth=10)
+    ids = [node.id for node in up.nodes]
+    assert f"run:{run.id}" in ids and any(node.startswith("dataset:s3://data:train.parquet") for node in ids)
+    with Store(tracking) as store:
+        registrations = store.search_runs(experiment="fraud", filter="kind = 'registration'")
+    assert [r.name for r in registrations] == ["register fraud v1"]
