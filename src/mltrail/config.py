@@ -49,6 +49,8 @@ class Settings:
             relative to the working directory unless absolute. [env MLTRAIL_SPOOL_DIR]
         spool_max_bytes: Most bytes of events the spool keeps; when full, the oldest are dropped.
             A number of bytes or a size such as ``100MiB``, ``500MB``, ``1G``. [env MLTRAIL_SPOOL_MAX_BYTES]
+        serving_dir: Folder of the ``local`` deployment target's endpoints (``mltrail serve``).
+            [env MLTRAIL_SERVING_DIR]
         backend_timeout: Seconds a run waits, at its start, for an ``mltrail server`` to answer
             before it goes on without it (its records then wait in the spool).
             [env MLTRAIL_BACKEND_TIMEOUT]
@@ -67,6 +69,7 @@ class Settings:
     flush_interval: float = 5.0
     spool_dir: str = DEFAULT_SPOOL_DIR
     spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
+    serving_dir: str = ".mltrail/endpoints"
     backend_timeout: float = 5.0
     require_auth_for_reads: bool = False
 
