@@ -49,7 +49,7 @@ def test_versions_are_numbered_and_approvals_audited(tracking: str) -> None:
     assert all(change.actor for change in approved.history)
     assert mltrail.registry.get_latest_approved("fraud").version == 1
 
-    with pytest.raises(ValidationError, match="cannot become PendingManualApproval"):
+    with pytest.raises(ValidationError, match="cannot go from Approved to PendingManualApproval"):
         mltrail.registry.update_approval("fraud", 1, "PendingManualApproval")
     with pytest.raises(ValidationError, match="unknown approval status 'Shipped'"):
         mltrail.registry.update_approval("fraud", 1, "Shipped")
@@ -102,3 +102,20 @@ def test_a_version_is_in_the_lineage_graph_downstream_of_the_training_data(track
     with Store(tracking) as store:
         registrations = store.search_runs(experiment="fraud", filter="kind = 'registration'")
     assert [r.name for r in registrations] == ["register fraud v1"]
+
+
+def test_each_approval_change_is_an_openlineage_run_reading_the_version(tracking: str) -> None:
+    mltrail.registry.register_model("fraud", "s3://m/x", source_run_id=trained(0.9).id)
+    mltrail.registry.update_approval("fraud", 1, "Approved", reason="good")
+    mltrail.registry.update_approval("fraud", 1, "Rejected", reason="drift")
+    with Store(tracking) as store:
+        events = [
+            e for e in store.catalog.events(descending=False).items if e["job"]["name"] == "registry.fraud"
+        ]
+    completes = [e for e in events if e["eventType"] == "COMPLETE"]
+    tags = [e["run"]["facets"]["mltrail_tags"]["tags"] for e in completes]
+    assert [(t["approval.from"], t["approval.status"], t["approval.reason"]) for t in tags] == [
+        ("PendingManualApproval", "Approved", "good"),
+        ("Approved", "Rejected", "drift"),
+    ]
+    assert all(e["inputs"][0]["namespace"] == "mltrail://models" for e in completes)

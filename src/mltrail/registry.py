@@ -18,11 +18,12 @@ import getpass
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from mltrail.core.entities import DatasetRef, RunKind, RunRecord, RunStatus
 from mltrail.core.errors import ConfigError
 from mltrail.core.ids import new_run_id
+from mltrail.core.lineage import TRACKED_JOB_NAMESPACE
 from mltrail.core.naming import dataset_from_uri
 from mltrail.core.query import parse_filter
 from mltrail.core.registry import MODEL_VERSIONS_NAMESPACE, ApprovalStatus, ModelVersion, model_version_uri
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 REGISTRY_EXPERIMENT = "model-registry"
 """Where registrations of models with no source run are recorded."""
+_CHANGES = UUID("0c6e3a2e-7d4b-4f0e-9a53-1f2d8c4b7e90")
+"""Namespace of the name-based run ids of approval changes: sending one twice stores it once."""
 
 
 def register_model(
@@ -75,7 +78,7 @@ def register_model(
         metrics={} if run is None else {key: summary.last for key, summary in run.metrics.items()},
         description=description,
         tags=tags,
-        actor=_actor(),
+        actor=current_actor(),
         approve_reason=reason,
     )
     now = int(time.time() * 1000)
@@ -92,14 +95,7 @@ def register_model(
                 status=RunStatus.COMPLETED,
                 tags={"model.name": model, "model.version": str(registered.version)},
                 inputs=[dataset_from_uri(model_uri, role="model")],
-                outputs=[
-                    DatasetRef(
-                        MODEL_VERSIONS_NAMESPACE,
-                        registered.uri.removeprefix(MODEL_VERSIONS_NAMESPACE + "/"),
-                        registered.uri,
-                        role="model_version",
-                    )
-                ],
+                outputs=[_version_ref(registered.uri)],
             )
         ]
     )
@@ -111,11 +107,16 @@ def update_approval(
 ) -> ModelVersion:
     """Approve or reject a version (or reverse a decision), recorded in its audit trail.
 
+    The change is also an OpenLineage run of job ``registry.<model>`` reading the version, its
+    tags saying the new status, who and why, so Marquez and other consumers see it.
+
     Raises:
         ValidationError: For a transition the workflow forbids (e.g. back to pending).
         NotFoundError: If the version does not exist.
     """
-    return _store().registry.update_approval(model, version, status, actor=_actor(), reason=reason)
+    changed = _store().registry.update_approval(model, version, status, actor=current_actor(), reason=reason)
+    announce(changed)
+    return changed
 
 
 def get_model_version(model: str, version: int) -> ModelVersion:
@@ -143,6 +144,43 @@ def get_by_alias(model: str, alias: str) -> ModelVersion:
     return _store().registry.by_alias(model, alias)
 
 
+def announce(found: ModelVersion) -> None:
+    """Send a version's latest approval change as an OpenLineage run that reviews the version.
+
+    The run reads the version (it writes nothing, so the version's lineage is unchanged) and its
+    tags carry the change: status, actor, reason.
+    """
+    from mltrail.openlineage.events import RunSnapshot, run_event, to_dict
+
+    change = found.history[-1]
+    snapshot = RunSnapshot(
+        run_id=uuid5(_CHANGES, f"{found.model}/{found.version}/{len(found.history)}"),
+        job_namespace=TRACKED_JOB_NAMESPACE,
+        job_name=f"registry.{found.model}",
+        experiment=found.experiment or REGISTRY_EXPERIMENT,
+        name=f"{change.to_status.value} {found.model} v{found.version}",
+        kind=RunKind.REGISTRATION,
+        event_time=change.at,
+        trials=found.trials or (f"register-{found.model}",),
+        tags={
+            "model.name": found.model,
+            "model.version": str(found.version),
+            "approval.status": change.to_status.value,
+            "approval.from": change.from_status.value if change.from_status else "",
+            "approval.actor": change.actor,
+            "approval.reason": change.reason or "",
+        },
+        inputs=(_version_ref(found.uri),),
+    )
+    api.send_events([to_dict(run_event(state, snapshot)) for state in ("START", "COMPLETE")])
+
+
+def _version_ref(uri: str) -> DatasetRef:
+    return DatasetRef(
+        MODEL_VERSIONS_NAMESPACE, uri.removeprefix(MODEL_VERSIONS_NAMESPACE + "/"), uri, "model_version"
+    )
+
+
 def _store() -> Store:
     from mltrail.store import Store
 
@@ -161,7 +199,8 @@ def _matches(store: Store, experiment: str, run_id: UUID, policy: str) -> bool:
     return len(page) == 1
 
 
-def _actor() -> str:
+def current_actor() -> str:
+    """Who is acting: the operating-system user (``unknown`` when it cannot be told)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -171,6 +210,8 @@ def _actor() -> str:
 __all__ = [
     "ApprovalStatus",
     "ModelVersion",
+    "announce",
+    "current_actor",
     "get_by_alias",
     "get_latest_approved",
     "get_model_version",

@@ -11,7 +11,9 @@ from mltrail.cli._context import CliState
 from mltrail.cli.db import db
 from mltrail.cli.experiments import experiments
 from mltrail.cli.lineage import lineage
+from mltrail.cli.models import models
 from mltrail.cli.runs import runs
+from mltrail.cli.serve import serve
 from mltrail.cli.server import server
 from mltrail.cli.spool import spool
 from mltrail.cli.tokens import tokens
@@ -75,7 +77,9 @@ mltrail.add_command(runs)
 mltrail.add_command(lineage)
 mltrail.add_command(spool)
 mltrail.add_command(server)
+mltrail.add_command(serve)
 mltrail.add_command(tokens)
+mltrail.add_command(models)
 
 
 def main() -> None:

@@ -47,7 +47,9 @@ def check_transition(current: ApprovalStatus, wanted: ApprovalStatus | str) -> A
         ) from None
     if target not in TRANSITIONS[current]:
         raise ValidationError(
-            f"a {current.value} version cannot become {target.value}", field="status", value=target.value
+            f"an approval status cannot go from {current.value} to {target.value}",
+            field="status",
+            value=target.value,
         )
     return target
 

@@ -1,0 +1,270 @@
+"""``mltrail models``: list, show, approve, reject and alias the model registry's versions."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mltrail.cli._context import CliState, pass_state
+from mltrail.cli._options import ALL_FORMATS, format_option
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.table import Table
+
+    from mltrail.core.registry import ApprovalStatus, ModelVersion
+    from mltrail.store.registry import Registry
+
+_DETAIL_FORMATS = ("table", "json")
+_VERSION = click.IntRange(min=1)
+
+
+@click.group()
+def models() -> None:
+    """List and govern the versions of registered models.
+
+    Versions are registered from Python (mltrail.registry.register_model); see docs/registry.md.
+    The registry needs a database tracking URI in this release.
+    """
+
+
+@models.command()
+@click.argument("model")
+@format_option(*ALL_FORMATS)
+@pass_state
+def versions(state: CliState, model: str, fmt: str) -> None:
+    """List the versions of MODEL, newest first, with status, source run and metric snapshot."""
+    from mltrail.cli import output
+
+    with _open_registry(state) as registry:
+        found = registry.versions(model)
+    if fmt == "json":
+        click.echo(output.to_json([version_to_dict(version) for version in found]))
+    else:
+        output.render_rows(
+            [_version_row(version, is_table=fmt == "table") for version in found], fmt=fmt, noun="versions"
+        )
+
+
+@models.command()
+@click.argument("model")
+@click.argument("version", type=_VERSION, required=False)
+@format_option(*_DETAIL_FORMATS)
+@pass_state
+def show(state: CliState, model: str, version: int | None, fmt: str) -> None:
+    """Show a version of MODEL with its links and audit trail.
+
+    Name the version by number (`fraud 3`) or by alias (`fraud@champion`).
+    """
+    with _open_registry(state) as registry:
+        if version is not None:
+            found = registry.get(model, version)
+        elif "@" in model:
+            name, alias = model.rsplit("@", 1)
+            found = registry.by_alias(name, alias)
+        else:
+            raise click.UsageError("give a VERSION, or name the version MODEL@ALIAS")
+    _render_version(found, fmt=fmt)
+
+
+@models.command()
+@click.argument("model")
+@click.argument("version", type=_VERSION)
+@click.option("--reason", required=True, help="Why: kept in the version's audit trail.")
+@format_option(*_DETAIL_FORMATS)
+@pass_state
+def approve(state: CliState, model: str, version: int, reason: str, fmt: str) -> None:
+    """Approve VERSION of MODEL (pending or rejected) and print its audit trail."""
+    from mltrail.core.registry import ApprovalStatus
+
+    _decide(state, model, version, ApprovalStatus.APPROVED, reason=reason, fmt=fmt)
+
+
+@models.command()
+@click.argument("model")
+@click.argument("version", type=_VERSION)
+@click.option("--reason", required=True, help="Why: kept in the version's audit trail.")
+@format_option(*_DETAIL_FORMATS)
+@pass_state
+def reject(state: CliState, model: str, version: int, reason: str, fmt: str) -> None:
+    """Reject VERSION of MODEL (pending or approved) and print its audit trail."""
+    from mltrail.core.registry import ApprovalStatus
+
+    _decide(state, model, version, ApprovalStatus.REJECTED, reason=reason, fmt=fmt)
+
+
+@models.command()
+@click.argument("model")
+@format_option(*_DETAIL_FORMATS)
+@pass_state
+def latest(state: CliState, model: str, fmt: str) -> None:
+    """Show the newest Approved version of MODEL; exit 2 when none is approved."""
+    with _open_registry(state) as registry:
+        found = registry.latest_approved(model)
+    _render_version(found, fmt=fmt)
+
+
+@models.command()
+@click.argument("model")
+@click.argument("alias")
+@click.argument("version", type=_VERSION)
+@pass_state
+def alias(state: CliState, model: str, alias: str, version: int) -> None:
+    """Point ALIAS (e.g. champion) of MODEL at VERSION, moving it from any other version."""
+    with _open_registry(state) as registry:
+        found = registry.set_alias(model, alias, version)
+    click.echo(f"{model}@{alias} -> version {found.version} ({found.status.value})")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def version_to_dict(version: ModelVersion) -> dict[str, Any]:
+    """Return every field of a version, its lineage ``uri`` and its audit trail (for JSON)."""
+    data = dataclasses.asdict(version)
+    return {"model": data.pop("model"), "version": data.pop("version"), "uri": version.uri, **data}
+
+
+@contextmanager
+def _open_registry(state: CliState) -> Iterator[Registry]:
+    """Yield the registry of the tracking database; a server URI is refused with a clear message."""
+    from urllib.parse import urlsplit
+
+    from mltrail.core.errors import ConfigError
+    from mltrail.tracking.backends import SERVER_SCHEMES
+
+    uri = state.settings().tracking_uri
+    if urlsplit(uri).scheme.lower() in SERVER_SCHEMES:
+        raise ConfigError(
+            "the model registry needs a database tracking URI in this release; its REST routes come next",
+            key="tracking_uri",
+            value=uri,
+        )
+    with state.open_store() as store:
+        yield store.registry
+
+
+def _decide(
+    state: CliState, model: str, version: int, status: ApprovalStatus, *, reason: str, fmt: str
+) -> None:
+    from mltrail import registry as models_registry
+    from mltrail.cli import output
+    from mltrail.tracking import api
+
+    with _open_registry(state) as registry:
+        changed = registry.update_approval(
+            model, version, status, actor=models_registry.current_actor(), reason=reason
+        )
+    api.set_tracking_uri(state.settings().tracking_uri)  # the change's events go where the CLI points
+    models_registry.announce(changed)
+    if fmt == "json":
+        click.echo(output.to_json(version_to_dict(changed)))
+        return
+    click.echo(f"{changed.model} version {changed.version} is now {changed.status.value}")
+    output.emit(output.make_console(), _trail(changed))
+
+
+def _render_version(version: ModelVersion, *, fmt: str) -> None:
+    from mltrail.cli import output
+
+    if fmt == "json":
+        click.echo(output.to_json(version_to_dict(version)))
+    else:
+        output.emit(output.make_console(), *_version_detail(version))
+
+
+def _version_row(version: ModelVersion, *, is_table: bool) -> dict[str, Any]:
+    """Return a version as one row: compact for a table, every scalar field for CSV."""
+    from mltrail.cli.output import format_cell
+
+    row: dict[str, Any] = {
+        "version": version.version,
+        "status": version.status.value,
+        "created": version.created_at,
+        "run": version.run_id,
+        "experiment": version.experiment,
+        "trials": ", ".join(version.trials),
+        "aliases": ", ".join(version.aliases),
+    }
+    if is_table:
+        row["metrics"] = ", ".join(f"{k}={format_cell(v)}" for k, v in sorted(version.metrics.items()))
+        return row
+    row |= {
+        "updated": version.updated_at,
+        "source_uri": version.source_uri,
+        "description": version.description,
+    }
+    row |= {f"metrics.{key}": value for key, value in sorted(version.metrics.items())}
+    row |= {f"tags.{key}": value for key, value in sorted(version.tags.items())}
+    return row
+
+
+def _version_detail(version: ModelVersion) -> list[RenderableType]:
+    """Return a version's summary, then its metric snapshot and tags, then its audit trail."""
+    from rich.text import Text
+
+    from mltrail.cli.output import format_time, to_table
+
+    parts: list[RenderableType] = [
+        _fields(
+            [
+                ("model", version.model),
+                ("version", str(version.version)),
+                ("status", version.status.value),
+                ("aliases", ", ".join(version.aliases)),
+                ("source", version.source_uri),
+                ("lineage", version.uri),
+                ("run", "" if version.run_id is None else str(version.run_id)),
+                ("experiment", version.experiment or ""),
+                ("trials", ", ".join(version.trials)),
+                ("created", format_time(version.created_at)),
+                ("updated", format_time(version.updated_at)),
+                ("description", version.description or ""),
+            ]
+        )
+    ]
+    if version.metrics:
+        rows = [{"key": key, "value": value} for key, value in sorted(version.metrics.items())]
+        parts.append(to_table(rows, ("key", "value"), title="Metrics"))
+    if version.tags:
+        rows = [{"key": key, "value": value} for key, value in sorted(version.tags.items())]
+        parts.append(to_table(rows, ("key", "value"), title="Tags"))
+    parts.append(_trail(version))
+    spaced: list[RenderableType] = []
+    for part in parts:
+        spaced += [part] if not spaced else [Text(""), part]
+    return spaced
+
+
+def _trail(version: ModelVersion) -> Table:
+    from mltrail.cli.output import to_table
+
+    rows = [
+        {
+            "from": None if change.from_status is None else change.from_status.value,
+            "to": change.to_status.value,
+            "actor": change.actor,
+            "at": change.at,
+            "reason": change.reason,
+        }
+        for change in version.history
+    ]
+    return to_table(rows, ("from", "to", "actor", "at", "reason"), title="Approval trail")
+
+
+def _fields(fields: Sequence[tuple[str, str]]) -> Table:
+    """Return a two-column grid of the non-empty fields."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for label, value in fields:
+        if value:
+            grid.add_row(Text(label), Text(value))
+    return grid
