@@ -35,8 +35,9 @@ class Settings:
             ``mltrail server`` (``http://host:5000``). [env MLTRAIL_TRACKING_URI]
         tracking_token: API token for an ``mltrail server`` that requires one; never shown in
             ``repr``. [env MLTRAIL_TRACKING_TOKEN]
-        artifact_root: Folder (or ``file://`` URI) that logged artifacts are copied to.
-            [env MLTRAIL_ARTIFACT_ROOT]
+        artifact_root: Where logged artifacts go: a folder (or ``file://`` URI), an ``s3://bucket/prefix``
+            root, or an ``mltrail server``'s artifact URL (the default with a server as tracking
+            URI). [env MLTRAIL_ARTIFACT_ROOT]
         strict: Raise tracking failures instead of logging them. [env MLTRAIL_STRICT]
         instance_type: Machine type to record, e.g. ``ml.m5.xlarge``. [env MLTRAIL_INSTANCE_TYPE]
         cloud_metadata: Ask the cloud's metadata service for the instance type when the machine

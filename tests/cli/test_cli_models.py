@@ -133,7 +133,8 @@ def test_an_illegal_transition_is_refused_and_writes_nothing(invoke: Invoke, reg
     assert invoke("models", "approve", "fraud", "1", "--reason", "ok").exit_code == 0
 
     again = invoke("models", "approve", "fraud", "1", "--reason", "twice")
-    assert (again.exit_code, again.output) == (2, "error: an approval status cannot go from Approved to Approved\n")
+    refused = "error: an approval status cannot go from Approved to Approved\n"
+    assert (again.exit_code, again.output) == (2, refused)
     with Store(registered) as store:
         assert [c.reason for c in store.registry.get("fraud", 1).history] == ["registered", "ok"]
 

@@ -39,7 +39,7 @@ class _Context:
 
     settings: Settings
     artifact_root: Path | str
-    """A local folder, or the artifact URL of an ``mltrail server``."""
+    """A local folder, the artifact URL of an ``mltrail server``, or an ``s3://`` root."""
     code: CodeInfo | None
     environment: EnvironmentInfo
     emitter: Emitter | None
