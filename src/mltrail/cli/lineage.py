@@ -14,6 +14,7 @@ from mltrail.core.lineage import Direction, Granularity, NodeType
 
 if TYPE_CHECKING:
     from mltrail.core.lineage import LineageEdge, LineageNode, LineagePage
+    from mltrail.governance import GovernanceReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -267,3 +268,162 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+# -- governance reports ----------------------------------------------------------------------------
+
+_REPORT_FORMATS = ("table", "json")
+
+
+def report_options(func: F) -> F:
+    """Add the options ``lineage provenance`` and ``lineage impact`` share to a command."""
+    func = format_option(*_REPORT_FORMATS)(func)
+    func = click.option(
+        "--depth",
+        type=click.IntRange(min=0, max=100),
+        default=20,
+        show_default=True,
+        help="How many edges away from the start to go (0 to 100).",
+    )(func)
+    return func
+
+
+@lineage.command(epilog=_NODE_HELP)
+@click.argument("node")
+@report_options
+@pass_state
+def provenance(state: CliState, node: str, depth: int, fmt: str) -> None:
+    """Report where NODE came from: data versions (raw first), runs, model versions, deployments.
+
+    NODE is typically an endpoint (mltrail://endpoints/<name>) or a model version
+    (mltrail://models/<model>/versions/<n>). Needs a database tracking URI (the registry).
+    """
+    from mltrail import governance
+
+    _use_cli_tracking_uri(state)
+    render_report(governance.provenance(node, depth=depth), fmt=fmt)
+
+
+@lineage.command(epilog=_NODE_HELP)
+@click.argument("uri")
+@report_options
+@pass_state
+def impact(state: CliState, uri: str, depth: int, fmt: str) -> None:
+    """Report what URI feeds: every affected model version and endpoint, and the runs in between.
+
+    Needs a database tracking URI (the registry).
+    """
+    from mltrail import governance
+
+    _use_cli_tracking_uri(state)
+    render_report(governance.impact(uri, depth=depth), fmt=fmt)
+
+
+def _use_cli_tracking_uri(state: CliState) -> None:
+    """Point the SDK, which the reports use, at the tracking URI this invocation resolved."""
+    from mltrail.tracking import api
+
+    api.set_tracking_uri(state.settings().tracking_uri)
+
+
+def report_to_dict(report: GovernanceReport) -> dict[str, Any]:
+    """Return every field of a report (model versions with their lineage ``uri``) for JSON."""
+    import dataclasses
+
+    from mltrail.cli.models import version_to_dict
+
+    data = dataclasses.asdict(report)
+    data["model_versions"] = [version_to_dict(version) for version in report.model_versions]
+    return data
+
+
+def render_report(report: GovernanceReport, *, fmt: str) -> None:
+    """Print a governance report: JSON with every field, or one table per group."""
+    from rich.console import RenderableType
+    from rich.text import Text
+
+    from mltrail.cli import output
+    from mltrail.cli.models import _trail
+    from mltrail.cli.output import format_cell
+
+    if fmt == "json":
+        click.echo(output.to_json(report_to_dict(report)))
+        return
+    shown: list[RenderableType] = [Text(f"{report.direction} of {report.start} (depth {report.depth})")]
+
+    def section(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+        shown.append(Text(""))
+        shown.append(
+            output.to_table(rows, columns, title=title) if rows else Text(f"no {title.lower()}", style="dim")
+        )
+
+    section(
+        "Datasets",
+        [
+            {"raw": d.is_raw, "uri": d.uri, "version": d.version, "written by": d.written_by}
+            for d in report.datasets
+        ],
+        ("raw", "uri", "version", "written by"),
+    )
+    section(
+        "Runs",
+        [
+            {
+                "kind": r.kind,
+                "run": r.id,
+                "experiment": r.experiment,
+                "trials": ", ".join(r.trials),
+                "status": r.status,
+                "commit": " ".join(part for part in (r.commit, r.repo_url) if part),
+                "params": ", ".join(f"{k}={format_cell(v)}" for k, v in sorted(r.params.items())),
+                "metrics": ", ".join(f"{k}={format_cell(v)}" for k, v in r.metrics.items()),
+            }
+            for r in report.runs
+        ],
+        ("kind", "run", "experiment", "trials", "status", "commit", "params", "metrics"),
+    )
+    section(
+        "Model versions",
+        [
+            {
+                "model": v.model,
+                "version": v.version,
+                "status": v.status.value,
+                "run": v.run_id,
+                "metrics": ", ".join(f"{k}={format_cell(m)}" for k, m in sorted(v.metrics.items())),
+            }
+            for v in report.model_versions
+        ],
+        ("model", "version", "status", "run", "metrics"),
+    )
+    for version in report.model_versions:
+        trail = _trail(version)
+        trail.title = f"Approval trail of {version.model} v{version.version}"
+        shown += [Text(""), trail]
+    section(
+        "Endpoints",
+        [
+            {
+                "endpoint": e.endpoint,
+                "serving": "" if e.serving is None else f"{e.serving.model} v{e.serving.version}",
+                "target": None if e.serving is None else e.serving.target,
+                "since": None if e.serving is None else e.serving.deployed_at,
+            }
+            for e in report.endpoints
+        ],
+        ("endpoint", "serving", "target", "since"),
+    )
+    deployments = [
+        {
+            "endpoint": d.endpoint,
+            "model": d.model,
+            "version": d.version,
+            "target": d.target,
+            "at": d.deployed_at,
+        }
+        for e in report.endpoints
+        for d in e.deployments
+    ]
+    if deployments:
+        section("Deployments", deployments, ("endpoint", "model", "version", "target", "at"))
+    output.emit(output.make_console(), *shown)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from mltrail.config import resolve_settings
 from mltrail.core.errors import ValidationError
+from mltrail.deploy.sagemaker import SageMakerTarget
 
 ENDPOINT_FILE = "endpoint.json"
 
@@ -54,7 +55,7 @@ def endpoint_folder(endpoint: str) -> Path:
     return Path(resolve_settings().serving_dir).resolve() / endpoint
 
 
-TARGETS: dict[str, Target] = {"local": LocalTarget()}
+TARGETS: dict[str, Target] = {"local": LocalTarget(), "sagemaker": SageMakerTarget()}
 """Targets by name."""
 
 

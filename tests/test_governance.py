@@ -1,0 +1,95 @@
+"""Governance reports over a real chain: raw data → processing → two trainings → versions → endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from governed_chain import RAW, Chain, build_chain
+
+import mltrail
+import mltrail.deploy
+from mltrail import governance
+from mltrail.core.registry import ApprovalStatus
+from mltrail.tracking import api
+
+
+@pytest.fixture
+def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
+    monkeypatch.setenv("MLTRAIL_SERVING_DIR", str(tmp_path / "endpoints"))
+    yield build_chain(tmp_path, f"sqlite:///{tmp_path / 'mltrail.db'}")
+    api.reset()
+
+
+def test_provenance_of_an_endpoint_reaches_raw_data_runs_versions_and_deployments(chain: Chain) -> None:
+    report = governance.provenance("mltrail://endpoints/fraud-prod")
+
+    assert report.start == "dataset:mltrail://endpoints:fraud-prod"
+    assert report.direction == "ascendants" and report.depth == governance.DEFAULT_DEPTH
+    assert report.datasets[0].uri == RAW and report.datasets[0].is_raw and report.datasets[0].version is None
+    assert [d.uri for d in report.datasets if d.is_raw] == [RAW]
+    features = next(d for d in report.datasets if d.uri.endswith("features.parquet"))
+    assert features.written_by == chain.process.id and features.version == str(chain.process.id)
+
+    assert [(r.kind, r.id) for r in report.runs] == [
+        ("processing", chain.process.id),
+        ("training", chain.approved.id),
+        ("registration", report.runs[2].id),
+        ("deployment", report.runs[3].id),
+    ]  # upstream first; the other trial does not feed this endpoint
+    training = report.runs[1]
+    assert training.params == {"C": 1.0} and training.metrics == {"val_auc": 0.94}
+    assert training.trials == ("C=1.0",) and training.commit is None  # code capture is off
+
+    [version] = report.model_versions
+    assert (version.model, version.version, version.status) == ("fraud", 1, ApprovalStatus.APPROVED)
+    assert [(c.to_status, c.reason) for c in version.history][-1] == (ApprovalStatus.APPROVED, "best val_auc")
+    assert version.run_id == chain.approved.id
+
+    [endpoint] = report.endpoints
+    assert endpoint.endpoint == "fraud-prod" and endpoint.serving is not None
+    assert (endpoint.serving.model, endpoint.serving.version, endpoint.serving.target) == (
+        "fraud",
+        1,
+        "local",
+    )
+    assert [d.run_id for d in endpoint.deployments] == [report.runs[3].id]
+
+
+def test_provenance_of_a_model_version_stops_at_the_version(chain: Chain) -> None:
+    report = governance.provenance("mltrail://models/fraud/versions/2")
+
+    assert [(v.version, v.status) for v in report.model_versions] == [(2, ApprovalStatus.PENDING)]
+    assert [r.id for r in report.runs if r.kind == "training"] == [chain.pending.id]
+    assert report.endpoints == ()
+
+
+def test_impact_of_raw_data_lists_every_version_and_endpoint(chain: Chain) -> None:
+    report = governance.impact(RAW)
+
+    assert report.direction == "descendants"
+    assert [(v.model, v.version, v.status) for v in report.model_versions] == [
+        ("fraud", 1, ApprovalStatus.APPROVED),
+        ("fraud", 2, ApprovalStatus.PENDING),
+    ]
+    [endpoint] = report.endpoints
+    assert endpoint.uri == "mltrail://endpoints/fraud-prod"
+    assert endpoint.serving is not None and endpoint.serving.version == 1
+    assert report.runs[0].id == chain.process.id  # nearest first
+    assert {r.id for r in report.runs if r.kind == "training"} == {chain.approved.id, chain.pending.id}
+    assert not any("approval.status" in r.tags for r in report.runs)  # approval changes are in the trail
+
+
+def test_depth_limits_the_walk(chain: Chain) -> None:
+    report = governance.impact(RAW, depth=3)
+
+    assert report.model_versions == () and report.endpoints == ()
+    assert {r.kind for r in report.runs} == {"processing", "training"}
+
+
+def test_an_unknown_node_is_not_found(chain: Chain) -> None:
+    with pytest.raises(mltrail.NotFoundError):
+        governance.impact("s3://raw/nothing.csv")
