@@ -25,12 +25,14 @@ if TYPE_CHECKING:
         TrainingOperator,
     )
     from mltrail.airflow.provider_info import get_provider_info
+    from mltrail.airflow.sensors import ModelApprovalSensor
 
 _EXPORTS = {
     "DeployModelOperator": "operators",
     "EvaluationOperator": "operators",
     "MltrailHook": "hooks",
     "MltrailOperator": "operators",
+    "ModelApprovalSensor": "sensors",
     "MltrailTrialLink": "links",
     "ProcessingOperator": "operators",
     "RegisterModelOperator": "operators",
@@ -51,6 +53,7 @@ __all__ = [
     "MltrailHook",
     "MltrailOperator",
     "MltrailTrialLink",
+    "ModelApprovalSensor",
     "ProcessingOperator",
     "RegisterModelOperator",
     "TrackedOperatorMixin",

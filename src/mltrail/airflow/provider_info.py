@@ -26,6 +26,8 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "operators": [{"integration-name": "mltrail", "python-modules": ["mltrail.airflow.operators"]}],
         "hooks": [{"integration-name": "mltrail", "python-modules": ["mltrail.airflow.hooks"]}],
+        "sensors": [{"integration-name": "mltrail", "python-modules": ["mltrail.airflow.sensors"]}],
+        "triggers": [{"integration-name": "mltrail", "python-modules": ["mltrail.airflow.triggers"]}],
         "connection-types": [
             {"hook-class-name": "mltrail.airflow.hooks.MltrailHook", "connection-type": "mltrail"}
         ],

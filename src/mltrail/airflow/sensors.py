@@ -1,0 +1,85 @@
+"""Wait for a human (or a policy) to approve a model version before deploying it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator
+
+from mltrail.airflow.hooks import DEFAULT_CONN_ID, MltrailHook
+from mltrail.airflow.triggers import ModelApprovalTrigger, decided_status
+from mltrail.config import resolve_settings
+from mltrail.core.registry import ApprovalStatus
+
+
+class ModelApprovalSensor(BaseSensorOperator):
+    """Succeeds when the model version is Approved; fails when it is Rejected; waits meanwhile.
+
+    ``deferrable=True`` hands the wait to Airflow's triggerer (no worker slot is held);
+    otherwise it pokes every ``poke_interval`` seconds. Approve with
+    ``mltrail models approve MODEL VERSION --reason …`` or ``mltrail.registry.update_approval``.
+
+    Args:
+        model_name: The registered model (templated).
+        version: The version awaited (templated, e.g. from the register task's XCom).
+        deferrable: Wait in the triggerer.
+        mltrail_conn_id: The ``mltrail`` connection naming the registry's database.
+    """
+
+    template_fields: Sequence[str] = ("model_name", "version")
+    ui_color = "#fff4d6"
+
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        version: int | str,
+        deferrable: bool = False,
+        mltrail_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model_name = model_name
+        self.version = version
+        self.deferrable = deferrable
+        self.mltrail_conn_id = mltrail_conn_id
+
+    def _tracking_uri(self) -> str:
+        target = MltrailHook(self.mltrail_conn_id).get_conn()
+        return target.tracking_uri or resolve_settings().tracking_uri
+
+    def execute(self, context: Any) -> Any:
+        """Defer to the trigger when deferrable, else poke."""
+        if not self.deferrable:
+            return super().execute(context)
+        if self.poke(context):
+            return None
+        self.defer(
+            trigger=ModelApprovalTrigger(
+                self._tracking_uri(), self.model_name, int(self.version), poll_seconds=self.poke_interval
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) if self.timeout else None,
+        )
+        return None
+
+    def poke(self, context: Any) -> bool:
+        """Whether the version is Approved; a Rejected version fails the task."""
+        status = decided_status(self._tracking_uri(), self.model_name, int(self.version))
+        return self._decided(status)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
+        """Resume after the trigger fired."""
+        self._decided(str(event["status"]))
+
+    def _decided(self, status: str) -> bool:
+        if status == ApprovalStatus.REJECTED.value:
+            from airflow.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{self.model_name} version {self.version} was Rejected")
+        return status == ApprovalStatus.APPROVED.value
+
+
+__all__ = ["ModelApprovalSensor"]
