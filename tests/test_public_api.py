@@ -26,9 +26,10 @@ def test_import_pulls_in_no_optional_integration() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_lineage_queries_are_a_submodule() -> None:
+def test_lineage_registry_and_deploy_are_submodules() -> None:
     assert callable(mltrail.lineage.query)
     assert "query" in mltrail.lineage.__all__
+    assert callable(mltrail.registry.register_model) and callable(mltrail.deploy.deploy)
 
 
 def test_import_loads_no_openlineage_client_or_schemas() -> None:

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from mltrail import deploy as deploy  # mltrail.deploy.deploy, mltrail.deploy.history
 from mltrail import lineage as lineage  # the mltrail.lineage.query submodule
 from mltrail import registry as registry  # mltrail.registry.register_model and the rest
 from mltrail.__about__ import __version__
