@@ -18,17 +18,6 @@ from sklearn.linear_model import LogisticRegression
 import mltrail
 from mltrail import ValidationError
 from mltrail.deploy.serve import create_model_app
-from mltrail.tracking import api
-
-
-@pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
-    monkeypatch.setenv("MLTRAIL_SERVING_DIR", str(tmp_path / "endpoints"))
-    mltrail.set_tracking_uri(f"sqlite:///{tmp_path / 'mltrail.db'}")
-    yield tmp_path
-    api.reset()
 
 
 def registered_model(folder: Path, c: float) -> tuple[mltrail.ActiveRun, int]:

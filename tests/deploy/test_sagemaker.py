@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,7 +14,6 @@ from moto_server import moto_endpoint  # noqa: F401  (a fixture)
 import mltrail
 from mltrail import StoreError, ValidationError
 from mltrail.deploy.sagemaker import describe, resource_name
-from mltrail.tracking import api
 
 BUCKET = "fraud-models"
 ENDPOINT = "fraud-sm"
@@ -67,16 +64,6 @@ class UpdatingEndpoints:
 
         monkeypatch.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
         monkeypatch.setattr(SageMakerResponse, "describe_endpoint", counted_describe_endpoint)
-
-
-@pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
-    monkeypatch.setenv("MLTRAIL_SERVING_DIR", str(tmp_path / "endpoints"))
-    mltrail.set_tracking_uri(f"sqlite:///{tmp_path / 'mltrail.db'}")
-    yield tmp_path
-    api.reset()
 
 
 @pytest.fixture
