@@ -343,7 +343,7 @@ def render_report(report: GovernanceReport, *, fmt: str) -> None:
     from rich.text import Text
 
     from mltrail.cli import output
-    from mltrail.cli.models import _trail
+    from mltrail.cli.models import approval_trail
     from mltrail.cli.output import format_cell
 
     if fmt == "json":
@@ -397,7 +397,7 @@ def render_report(report: GovernanceReport, *, fmt: str) -> None:
         ("model", "version", "status", "run", "metrics"),
     )
     for version in report.model_versions:
-        trail = _trail(version)
+        trail = approval_trail(version)
         trail.title = f"Approval trail of {version.model} v{version.version}"
         shown += [Text(""), trail]
     section(

@@ -165,7 +165,7 @@ def _decide(
         click.echo(output.to_json(version_to_dict(changed)))
         return
     click.echo(f"{changed.model} version {changed.version} is now {changed.status.value}")
-    output.emit(output.make_console(), _trail(changed))
+    output.emit(output.make_console(), approval_trail(changed))
 
 
 def _render_version(version: ModelVersion, *, fmt: str) -> None:
@@ -233,14 +233,15 @@ def _version_detail(version: ModelVersion) -> list[RenderableType]:
     if version.tags:
         rows = [{"key": key, "value": value} for key, value in sorted(version.tags.items())]
         parts.append(to_table(rows, ("key", "value"), title="Tags"))
-    parts.append(_trail(version))
+    parts.append(approval_trail(version))
     spaced: list[RenderableType] = []
     for part in parts:
         spaced += [part] if not spaced else [Text(""), part]
     return spaced
 
 
-def _trail(version: ModelVersion) -> Table:
+def approval_trail(version: ModelVersion) -> Table:
+    """A version's audit trail as a table: from → to, actor, when, reason (governance reports too)."""
     from mltrail.cli.output import to_table
 
     rows = [
