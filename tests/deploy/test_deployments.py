@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pickle
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
-import uvicorn
+from live_server import serve_app
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
@@ -32,24 +28,6 @@ def registered_model(folder: Path, c: float) -> tuple[mltrail.ActiveRun, int]:
     return run, version.version
 
 
-@contextmanager
-def serving(endpoint: str) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_model_app(endpoint), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the model server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-
-
 def test_only_approved_versions_deploy_and_the_endpoint_serves_them(tracking: Path) -> None:
     run, version = registered_model(tracking, 1.0)
     with pytest.raises(ValidationError, match="PendingManualApproval; only Approved versions deploy"):
@@ -61,7 +39,7 @@ def test_only_approved_versions_deploy_and_the_endpoint_serves_them(tracking: Pa
     mltrail.registry.update_approval("fraud", version, "Approved", reason="tests")
     deployment = mltrail.deploy.deploy("fraud", version, endpoint="fraud-prod")
     features, _ = load_breast_cancer(return_X_y=True)
-    with serving("fraud-prod") as url:
+    with serve_app(create_model_app("fraud-prod")) as url:
         assert requests.get(f"{url}/ping", timeout=10).json() == {
             "status": "ok",
             "model": "fraud",
@@ -95,5 +73,5 @@ def test_only_approved_versions_deploy_and_the_endpoint_serves_them(tracking: Pa
 
 
 def test_an_endpoint_without_a_deployment_is_not_ready(tracking: Path) -> None:
-    with serving("nothing-here") as url:
+    with serve_app(create_model_app("nothing-here")) as url:
         assert requests.get(f"{url}/ping", timeout=10).status_code == 503

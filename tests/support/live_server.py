@@ -25,19 +25,11 @@ class Served:
 
 
 @contextmanager
-def live_server(tracking_uri: str, **settings: Any) -> Iterator[str]:
-    """Serve a store's database at ``http://127.0.0.1:<port>`` until the block ends; yield the URL.
-
-    ``settings`` are more :class:`~mltrail.config.Settings` fields, e.g. ``require_auth_for_reads``.
-    """
-    config = uvicorn.Config(
-        create_app(Settings(tracking_uri=tracking_uri, **settings)),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="on",
+def serve_app(app: Any, *, port: int = 0) -> Iterator[str]:
+    """Serve an ASGI app at ``http://127.0.0.1:<port>`` (a free one by default) until the block ends."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
-    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -45,9 +37,19 @@ def live_server(tracking_uri: str, **settings: Any) -> Iterator[str]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the server did not start")
         time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    bound = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{bound}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def live_server(tracking_uri: str, *, port: int = 0, **settings: Any) -> Iterator[str]:
+    """Serve a store's database at ``http://127.0.0.1:<port>`` until the block ends; yield the URL.
+
+    ``settings`` are more :class:`~mltrail.config.Settings` fields, e.g. ``require_auth_for_reads``.
+    """
+    with serve_app(create_app(Settings(tracking_uri=tracking_uri, **settings)), port=port) as url:
+        yield url

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 from click.testing import CliRunner
+from live_server import live_server
 from ol_http_backend import free_port
 from psycopg import sql
 
 import mltrail
 from mltrail import RunStatus
 from mltrail.cli import mltrail as cli
-from mltrail.config import Settings
 from mltrail.openlineage.spool import Spool
-from mltrail.server import create_app
 from mltrail.tracking import api
 from mltrail.tracking.backends import create_backend
 
@@ -103,39 +100,14 @@ def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outage]:
     else:
         port = free_port()
         served = f"sqlite:///{tmp_path / 'served.db'}"
-        servers: list[Callable[[], None]] = []
+        server = ExitStack()
 
         def start() -> None:
-            servers.append(serve(served, port))
-
-        def stop() -> None:
-            if servers:
-                servers.pop()()
+            server.enter_context(live_server(served, port=port))
 
         start()
-        yield Outage(f"http://127.0.0.1:{port}", stop, start)
-        stop()
-
-
-def serve(tracking_uri: str, port: int) -> Callable[[], None]:
-    """Serve a store on a given loopback port in a thread; return the function that stops it."""
-    config = uvicorn.Config(
-        create_app(Settings(tracking_uri=tracking_uri)), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=20)
-
-    return stop
+        with server:
+            yield Outage(f"http://127.0.0.1:{port}", server.close, start)
 
 
 def replay() -> str:
