@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -208,9 +208,10 @@ def _version_detail(version: ModelVersion) -> list[RenderableType]:
     from rich.text import Text
 
     from mltrail.cli.output import format_time, to_table
+    from mltrail.cli.run_detail import fields_grid
 
     parts: list[RenderableType] = [
-        _fields(
+        fields_grid(
             [
                 ("model", version.model),
                 ("version", str(version.version)),
@@ -255,17 +256,3 @@ def approval_trail(version: ModelVersion) -> Table:
         for change in version.history
     ]
     return to_table(rows, ("from", "to", "actor", "at", "reason"), title="Approval trail")
-
-
-def _fields(fields: Sequence[tuple[str, str]]) -> Table:
-    """Return a two-column grid of the non-empty fields."""
-    from rich.table import Table
-    from rich.text import Text
-
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    for label, value in fields:
-        if value:
-            grid.add_row(Text(label), Text(value))
-    return grid

@@ -39,7 +39,7 @@ def render_run(run: Run) -> list[RenderableType]:
         ("error", run.error_message or ""),
         ("artifacts", run.artifact_uri or ""),
     ]
-    parts: list[RenderableType] = [_fields(summary)]
+    parts: list[RenderableType] = [fields_grid(summary)]
     if run.params:
         rows = [(key, _param_text(value), _param_type(value)) for key, value in sorted(run.params.items())]
         parts.append(_section("Params", ("key", "value", "type"), rows))
@@ -52,9 +52,9 @@ def render_run(run: Run) -> list[RenderableType]:
         rows = [(direction, ref.uri, ref.role or "") for direction, ref in datasets]
         parts.append(_section("Datasets", ("direction", "uri", "role"), rows))
     if run.code:
-        parts += _titled_fields("Code", _code_fields(run.code))
+        parts += _titledfields_grid("Code", _codefields_grid(run.code))
     if run.environment:
-        parts += _titled_fields("Environment", _environment_fields(run.environment))
+        parts += _titledfields_grid("Environment", _environmentfields_grid(run.environment))
     spaced: list[RenderableType] = []
     for part in parts:
         is_note = isinstance(part, Text)  # a note stays under the table it explains
@@ -85,7 +85,7 @@ def _metrics(run: Run) -> list[RenderableType]:
     return parts
 
 
-def _code_fields(code: CodeInfo) -> list[tuple[str, str]]:
+def _codefields_grid(code: CodeInfo) -> list[tuple[str, str]]:
     return [
         ("commit", code.commit or ""),
         ("branch", code.branch or ""),
@@ -95,7 +95,7 @@ def _code_fields(code: CodeInfo) -> list[tuple[str, str]]:
     ]
 
 
-def _environment_fields(env: EnvironmentInfo) -> list[tuple[str, str]]:
+def _environmentfields_grid(env: EnvironmentInfo) -> list[tuple[str, str]]:
     return [
         ("host", env.host or ""),
         ("os", env.os or ""),
@@ -106,15 +106,15 @@ def _environment_fields(env: EnvironmentInfo) -> list[tuple[str, str]]:
     ]
 
 
-def _titled_fields(title: str, fields: Sequence[tuple[str, str]]) -> list[RenderableType]:
-    grid = _fields(fields)
+def _titledfields_grid(title: str, fields: Sequence[tuple[str, str]]) -> list[RenderableType]:
+    grid = fields_grid(fields)
     grid.title = title
     grid.title_justify = "left"
     grid.title_style = "bold"
     return [grid]
 
 
-def _fields(fields: Sequence[tuple[str, str]]) -> Table:
+def fields_grid(fields: Sequence[tuple[str, str]]) -> Table:
     """Return a two-column grid of the non-empty fields."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
