@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,17 +171,13 @@ class ServerArtifacts:
         names = artifact_path_parts(artifact_path) if artifact_path else (path.name,)
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         target = "/".join([self.uri, *(quote(name, safe="") for name in names)])
-        try:
+
+        def send() -> None:
             for file in files:
                 inside = file.relative_to(path).parts if path.is_dir() else ()
                 upload("/".join([target, *(quote(name, safe="") for name in inside)]), file, self._settings)
-        except StoreError as exc:
-            if self._settings.strict:
-                raise
-            kept = self._fallback.put(path, artifact_path)
-            log.warning("mltrail could not upload artifact %s (kept at %s): %s", path, kept, exc)
-            return kept
-        return target
+
+        return _uploaded_or_kept(send, target, path, artifact_path, self._settings, self._fallback)
 
 
 class S3Artifacts:
@@ -210,15 +206,15 @@ class S3Artifacts:
         """
         path = _existing(source)
         names = artifact_path_parts(artifact_path) if artifact_path else (path.name,)
-        try:
-            self.upload(path, artifact_path)
-        except StoreError as exc:
-            if self._settings.strict:
-                raise
-            kept = self._fallback.put(path, artifact_path)
-            log.warning("mltrail could not upload artifact %s (kept at %s): %s", path, kept, exc)
-            return kept
-        return "/".join([self.uri, *names])
+        target = "/".join([self.uri, *names])
+        return _uploaded_or_kept(
+            lambda: self.upload(path, artifact_path),
+            target,
+            path,
+            artifact_path,
+            self._settings,
+            self._fallback,
+        )
 
     def upload(self, source: str | os.PathLike[str], artifact_path: str | None = None) -> dict[str, str]:
         """Upload a file, or every file of a folder, with no local fallback.
@@ -392,6 +388,26 @@ def _sha256(file: Path) -> str:
         while chunk := stream.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _uploaded_or_kept(
+    send: Callable[[], object],
+    target: str,
+    path: Path,
+    artifact_path: str | None,
+    settings: Settings,
+    fallback: LocalArtifacts,
+) -> str:
+    """``send()`` the artifact and return ``target``; if that fails, keep a local copy (unless strict)."""
+    try:
+        send()
+    except StoreError as exc:
+        if settings.strict:
+            raise
+        kept = fallback.put(path, artifact_path)
+        log.warning("mltrail could not upload artifact %s (kept at %s): %s", path, kept, exc)
+        return kept
+    return target
 
 
 def _existing(source: str | os.PathLike[str]) -> Path:
