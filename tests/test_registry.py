@@ -6,20 +6,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ol_http_backend import LineageBackend, configure_http, isolate_openlineage
 
 import mltrail
 from mltrail import NotFoundError, QuerySyntaxError, ValidationError
 from mltrail.core.registry import ApprovalStatus
-from mltrail.store import Store
 from mltrail.tracking import api
 
 
 @pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[str]:
+def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_uri: str) -> Iterator[str]:
+    """The SDK pointed at a database or a server (whose registry it then reaches over REST)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
-    mltrail.set_tracking_uri(db_url)
-    yield db_url
+    isolate_openlineage(monkeypatch, tmp_path)
+    mltrail.set_tracking_uri(tracking_uri)
+    yield tracking_uri
     api.reset()
 
 
@@ -99,23 +101,46 @@ def test_a_version_is_in_the_lineage_graph_downstream_of_the_training_data(track
     up = mltrail.lineage.query(version.uri, direction="ascendants", depth=10)
     ids = [node.id for node in up.nodes]
     assert f"run:{run.id}" in ids and any(node.startswith("dataset:s3://data:train.parquet") for node in ids)
-    with Store(tracking) as store:
-        registrations = store.search_runs(experiment="fraud", filter="kind = 'registration'")
-    assert [r.name for r in registrations] == ["register fraud v1"]
+    registration = mltrail.search_runs(
+        experiment="fraud",
+        filter="kind = 'registration' AND tags.`model.version` = '1' AND name = 'register fraud'",
+    )
+    assert len(registration) == 1 and registration[0].trials == ("auc-0.93",)
+    assert [ref.uri for ref in registration[0].outputs] == [version.uri]
 
 
-def test_each_approval_change_is_an_openlineage_run_reading_the_version(tracking: str) -> None:
-    mltrail.registry.register_model("fraud", "s3://m/x", source_run_id=trained(0.9).id)
-    mltrail.registry.update_approval("fraud", 1, "Approved", reason="good")
-    mltrail.registry.update_approval("fraud", 1, "Rejected", reason="drift")
-    with Store(tracking) as store:
-        events = [
-            e for e in store.catalog.events(descending=False).items if e["job"]["name"] == "registry.fraud"
-        ]
-    completes = [e for e in events if e["eventType"] == "COMPLETE"]
-    tags = [e["run"]["facets"]["mltrail_tags"]["tags"] for e in completes]
-    assert [(t["approval.from"], t["approval.status"], t["approval.reason"]) for t in tags] == [
+def test_each_audit_entry_is_an_openlineage_run_reading_the_version(
+    tracking: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer = LineageBackend().start()
+    try:
+        configure_http(monkeypatch, consumer.url)
+        api.reset()
+        mltrail.set_tracking_uri(tracking)
+        mltrail.registry.register_model("fraud", "s3://m/x", source_run_id=trained(0.9).id)
+        mltrail.registry.update_approval("fraud", 1, "Approved", reason="good")
+        mltrail.registry.update_approval("fraud", 1, "Rejected", reason="drift")
+        mltrail.flush()
+    finally:
+        consumer.stop()
+
+    expected = [
+        ("", "PendingManualApproval", "registered"),
         ("PendingManualApproval", "Approved", "good"),
         ("Approved", "Rejected", "drift"),
     ]
-    assert all(e["inputs"][0]["namespace"] == "mltrail://models" for e in completes)
+    # the tracking store recorded them with the changes ...
+    announced = mltrail.search_runs(
+        experiment="fraud", filter="tags.`approval.status` != ''", order_by="start_time ASC"
+    )
+    assert [
+        (r.tags["approval.from"], r.tags["approval.status"], r.tags["approval.reason"]) for r in announced
+    ] == expected
+    assert all([ref.uri for ref in r.inputs] == ["mltrail://models/fraud/versions/1"] for r in announced)
+    # ... and the user's OpenLineage backend got the same events
+    completes = [
+        e for e in consumer.events if e["job"]["name"] == "registry.fraud" and e["eventType"] == "COMPLETE"
+    ]
+    tags = [e["run"]["facets"]["mltrail_tags"]["tags"] for e in completes]
+    assert [(t["approval.from"], t["approval.status"], t["approval.reason"]) for t in tags] == expected
+    assert {str(r.id) for r in announced} == {e["run"]["runId"] for e in completes}

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from mltrail.core.errors import NotFoundError
 from mltrail.core.lineage import Direction, Granularity, LineageEdge, LineageNode, NodeType
-from mltrail.core.registry import MODEL_VERSIONS_NAMESPACE, ModelVersion
+from mltrail.core.registry import APPROVAL_STATUS_TAG, MODEL_VERSIONS_NAMESPACE, ModelVersion
 
 if TYPE_CHECKING:
     from mltrail.core.entities import Run
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 DEFAULT_DEPTH = 20
 """How many edges away from the start node the reports go unless told."""
 _PAGE_SIZE = 1_000
-_APPROVAL_TAG = "approval.status"
-"""Tag of the runs that announce an approval change: the model version's trail already shows them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +231,7 @@ def _run_summary(node: LineageNode) -> RunSummary | None:
         run: Run = mltrail.get_run(str(node.data.get("run_id") or node.id.removeprefix("run:")))
     except NotFoundError:  # known to the graph only (ingested OpenLineage events of another tool)
         return None
-    if _APPROVAL_TAG in run.tags:
+    if APPROVAL_STATUS_TAG in run.tags:  # announces an approval change: the version's trail has it
         return None
     code = run.code
     return RunSummary(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from click.testing import Result
+from live_server import live_server
 
 import mltrail
 from mltrail.store import Store
@@ -221,7 +222,32 @@ def test_bad_arguments_are_usage_errors(invoke: Invoke, registered: str) -> None
     assert zero.exit_code == 2 and "VERSION" in zero.output
 
 
-def test_a_server_uri_is_refused(invoke: Invoke) -> None:
-    result = invoke("models", "versions", "fraud", tracking_uri="http://localhost:5000")
-    assert result.exit_code == 2
-    assert "the model registry needs a database tracking URI" in result.output
+def test_the_commands_work_against_a_server(invoke: Invoke, registered: str) -> None:
+    with live_server(registered) as url:
+        approved = invoke("models", "approve", "fraud", "1", "--reason", "beats champion", tracking_uri=url)
+        assert approved.exit_code == 0, approved.output
+        assert approved.output.startswith("fraud version 1 is now Approved\n")
+        listed = invoke("models", "list", "--format", "json", tracking_uri=url)
+    assert listed.exit_code == 0, listed.output
+    (model,) = json.loads(listed.output)
+    assert (model["name"], model["versions"], model["latest_status"], model["latest_approved"]) == (
+        "fraud",
+        3,
+        "PendingManualApproval",
+        1,
+    )
+    with Store(registered) as store:
+        assert store.registry.get("fraud", 1).history[-1].reason == "beats champion"
+
+
+def test_models_are_listed_with_their_latest_versions(invoke: Invoke, registered: str) -> None:
+    result = invoke("models", "list")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2].split() == [
+        "fraud",
+        "3",
+        "3",
+        "PendingManualApproval",
+        "2023-11-14",
+        "22:15:20Z",
+    ]

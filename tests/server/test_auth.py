@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from live_server import Served, live_server
+from live_server import Served, live_server, wait_for_auth
 from ol_events import run_event, run_id
 
 from mltrail.core.errors import ValidationError
@@ -35,7 +35,7 @@ def test_without_tokens_everything_is_open(served: Served) -> None:
 def test_writes_need_a_writer_token_once_one_exists(served: Served) -> None:
     _, writer = served.store.tokens.create("airflow", "writer")
     _, reader = served.store.tokens.create("dashboard", "reader")
-    _wait_for_auth(served.url)
+    wait_for_auth(served.url)
 
     missing = post(served.url)
     assert missing.status_code == 401
@@ -57,7 +57,7 @@ def test_revoked_and_expired_tokens_are_refused(served: Served) -> None:
     _, short = served.store.tokens.create(
         "short", "admin", expires_at=datetime.now(UTC) + timedelta(seconds=1)
     )
-    _wait_for_auth(served.url)
+    wait_for_auth(served.url)
     assert post(served.url, writer).status_code == 201
 
     served.store.tokens.revoke(info.key)
@@ -79,20 +79,12 @@ def test_reads_can_require_a_reader_token(reads_locked: Served) -> None:
     assert get(reads_locked.url).status_code == 200  # no token exists yet
     _, reader = reads_locked.store.tokens.create("dashboard", "reader")
     _, admin = reads_locked.store.tokens.create("ops", "admin")
-    _wait_for_auth(reads_locked.url)
+    wait_for_auth(reads_locked.url)
 
     assert get(reads_locked.url).status_code == 401
     assert get(reads_locked.url, reader).status_code == 200
     assert get(reads_locked.url, admin).status_code == 200
     assert post(reads_locked.url, admin).status_code == 201
-
-
-def _wait_for_auth(url: str) -> None:
-    """Wait until the server has noticed that tokens exist (it rechecks every 2 s)."""
-    deadline = datetime.now(UTC) + timedelta(seconds=10)
-    while post(url).status_code != 401:
-        assert datetime.now(UTC) < deadline, "the server never asked for a token"
-        time.sleep(0.1)
 
 
 def _wait_until_expired(token: str, store: Store) -> None:

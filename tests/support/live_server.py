@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 import uvicorn
 
 from mltrail.config import Settings
@@ -53,3 +54,14 @@ def live_server(tracking_uri: str, *, port: int = 0, **settings: Any) -> Iterato
     """
     with serve_app(create_app(Settings(tracking_uri=tracking_uri, **settings)), port=port) as url:
         yield url
+
+
+def wait_for_auth(url: str) -> None:
+    """Wait until a server has noticed that tokens exist (it rechecks every 2 s).
+
+    Probes with a write whose body is refused, so the probe stores nothing either way.
+    """
+    deadline = time.monotonic() + 10
+    while requests.post(f"{url}/api/mltrail/v1/experiments", json={}, timeout=10).status_code != 401:
+        assert time.monotonic() < deadline, "the server never asked for a token"
+        time.sleep(0.1)

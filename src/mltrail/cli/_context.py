@@ -50,7 +50,7 @@ class CliState:
 
         settings = self.settings()
         if urlsplit(settings.tracking_uri).scheme.lower() in SERVER_SCHEMES:
-            backend: Backend = create_backend(settings.tracking_uri)
+            backend: Backend = create_backend(settings.tracking_uri, token=settings.tracking_token)
         else:
             backend = _open_store(settings)
         try:

@@ -16,8 +16,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
 
-    from mltrail.core.registry import ApprovalStatus, ModelVersion
-    from mltrail.store.registry import Registry
+    from mltrail.core.registry import ApprovalStatus, ModelRegistry, ModelVersion, RegisteredModel
 
 _DETAIL_FORMATS = ("table", "json")
 _VERSION = click.IntRange(min=1)
@@ -27,9 +26,25 @@ _VERSION = click.IntRange(min=1)
 def models() -> None:
     """List and govern the versions of registered models.
 
-    Versions are registered from Python (mltrail.registry.register_model); see docs/registry.md.
-    The registry needs a database tracking URI in this release.
+    Versions are registered from Python (mltrail.registry.register_model) or by the pipeline
+    steps; see docs/registry.md. The registry is the tracking database's or server's; a server
+    with tokens needs an approver token to approve or reject.
     """
+
+
+@models.command(name="list")
+@format_option(*ALL_FORMATS)
+@pass_state
+def list_models(state: CliState, fmt: str) -> None:
+    """List the registered models with their latest and latest approved versions."""
+    from mltrail.cli import output
+
+    with _open_registry(state) as registry:
+        found = registry.models()
+    if fmt == "json":
+        click.echo(output.to_json([dataclasses.asdict(model) for model in found]))
+    else:
+        output.render_rows([_model_row(model) for model in found], fmt=fmt, noun="models")
 
 
 @models.command()
@@ -130,22 +145,10 @@ def version_to_dict(version: ModelVersion) -> dict[str, Any]:
 
 
 @contextmanager
-def _open_registry(state: CliState) -> Iterator[Registry]:
-    """Yield the registry of the tracking database; a server URI is refused with a clear message."""
-    from urllib.parse import urlsplit
-
-    from mltrail.core.errors import ConfigError
-    from mltrail.tracking.backends import SERVER_SCHEMES
-
-    uri = state.settings().tracking_uri
-    if urlsplit(uri).scheme.lower() in SERVER_SCHEMES:
-        raise ConfigError(
-            "the model registry needs a database tracking URI in this release; its REST routes come next",
-            key="tracking_uri",
-            value=uri,
-        )
-    with state.open_store() as store:
-        yield store.registry
+def _open_registry(state: CliState) -> Iterator[ModelRegistry]:
+    """Yield the registry of the tracking database or server."""
+    with state.open_backend() as backend:
+        yield backend.registry
 
 
 def _decide(
@@ -155,12 +158,9 @@ def _decide(
     from mltrail.cli import output
     from mltrail.tracking import api
 
-    with _open_registry(state) as registry:
-        changed = registry.update_approval(
-            model, version, status, actor=models_registry.current_actor(), reason=reason
-        )
-    api.set_tracking_uri(state.settings().tracking_uri)  # the change's events go where the CLI points
-    models_registry.announce(changed)
+    settings = state.settings()  # the SDK records the change where the CLI points, as this user
+    api.set_tracking_uri(settings.tracking_uri, token=settings.tracking_token)
+    changed = models_registry.update_approval(model, version, status, reason=reason)
     if fmt == "json":
         click.echo(output.to_json(version_to_dict(changed)))
         return
@@ -175,6 +175,17 @@ def _render_version(version: ModelVersion, *, fmt: str) -> None:
         click.echo(output.to_json(version_to_dict(version)))
     else:
         output.emit(output.make_console(), *_version_detail(version))
+
+
+def _model_row(model: RegisteredModel) -> dict[str, Any]:
+    return {
+        "model": model.name,
+        "versions": model.versions,
+        "latest": model.latest_version,
+        "latest status": model.latest_status.value,
+        "latest approved": model.latest_approved,
+        "updated": model.updated_at,
+    }
 
 
 def _version_row(version: ModelVersion, *, is_table: bool) -> dict[str, Any]:

@@ -6,13 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from mltrail.core.errors import ValidationError
 
 MODEL_VERSIONS_NAMESPACE = "mltrail://models"
 """The OpenLineage namespace of model versions: ``mltrail://models/<model>/versions/<n>``."""
+REGISTRY_EXPERIMENT = "model-registry"
+"""Where the registry records what concerns versions with no source run."""
+APPROVAL_STATUS_TAG = "approval.status"
+"""Tag of the OpenLineage runs that announce an approval change."""
+POLICY_ACTOR = "policy"
+"""The actor of approvals an approval policy made."""
 
 
 class ApprovalStatus(StrEnum):
@@ -52,6 +58,17 @@ def check_transition(current: ApprovalStatus, wanted: ApprovalStatus | str) -> A
             value=target.value,
         )
     return target
+
+
+def check_version(version: Any) -> int:
+    """Return ``version`` if it is a version number.
+
+    Raises:
+        ValidationError: If it is not an integer.
+    """
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValidationError(f"version must be an integer, got {version!r}", field="version", value=version)
+    return version
 
 
 def model_version_uri(model: str, version: int) -> str:
@@ -108,12 +125,83 @@ class ModelVersion:
         return model_version_uri(self.model, self.version)
 
 
+@dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    """A registered model (model group) and a summary of its versions."""
+
+    name: str
+    versions: int
+    latest_version: int
+    latest_status: ApprovalStatus
+    latest_approved: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelRegistry(Protocol):
+    """The registry a tracking backend offers: the database's, or a server's through its REST API.
+
+    Methods raise :class:`~mltrail.core.errors.NotFoundError` for an unknown model, version or
+    alias, and :class:`~mltrail.core.errors.ValidationError` for a bad name or transition.
+    """
+
+    def register(
+        self,
+        model: str,
+        source_uri: str,
+        *,
+        run_id: UUID | None = None,
+        approval_policy: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        actor: str,
+    ) -> ModelVersion:
+        """Add the next version of ``model``; approve it at once when ``approval_policy`` matches its run."""
+        ...
+
+    def update_approval(
+        self, model: str, version: int, status: ApprovalStatus | str, *, actor: str, reason: str | None = None
+    ) -> ModelVersion:
+        """Move a version to ``status``, appending the change to its audit trail."""
+        ...
+
+    def get(self, model: str, version: int) -> ModelVersion:
+        """One version with its audit trail and aliases."""
+        ...
+
+    def versions(self, model: str) -> list[ModelVersion]:
+        """Every version of a model, newest first."""
+        ...
+
+    def models(self) -> list[RegisteredModel]:
+        """Every registered model, by name."""
+        ...
+
+    def latest_approved(self, model: str) -> ModelVersion:
+        """The newest Approved version of a model."""
+        ...
+
+    def set_alias(self, model: str, alias: str, version: int) -> ModelVersion:
+        """Point ``alias`` at a version, moving it from any other."""
+        ...
+
+    def by_alias(self, model: str, alias: str) -> ModelVersion:
+        """The version an alias points at."""
+        ...
+
+
 __all__ = [
+    "APPROVAL_STATUS_TAG",
     "MODEL_VERSIONS_NAMESPACE",
+    "POLICY_ACTOR",
+    "REGISTRY_EXPERIMENT",
     "TRANSITIONS",
     "ApprovalChange",
     "ApprovalStatus",
+    "ModelRegistry",
     "ModelVersion",
+    "RegisteredModel",
     "check_transition",
+    "check_version",
     "model_version_uri",
 ]

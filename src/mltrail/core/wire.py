@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
+from uuid import UUID
 
 import pydantic
 
@@ -106,6 +108,37 @@ class AssociationCreate:
     type: str
 
 
+@dataclass(frozen=True, slots=True)
+class VersionCreate:
+    """``POST /models/{model}/versions``: register the next version.
+
+    ``actor`` is recorded when the server has no tokens; with tokens, the token's name is.
+    """
+
+    source_uri: str
+    run_id: UUID | None = None
+    approval_policy: str | None = None
+    description: str | None = None
+    tags: Mapping[str, Any] | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalUpdate:
+    """``POST /models/{model}/versions/{version}/approval``: approve, reject or reverse."""
+
+    status: str
+    reason: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AliasUpdate:
+    """``PUT /models/{model}/aliases/{alias}``: point the alias at a version."""
+
+    version: int
+
+
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
 
 
@@ -160,6 +193,11 @@ def arguments(body: Any) -> dict[str, Any]:
     return {f.name: getattr(body, f.name) for f in fields(body)}
 
 
+def path_segment(text: str) -> str:
+    """A name as one URL path segment: every reserved character percent-encoded, ``/`` included."""
+    return quote(text, safe="")
+
+
 def encode(data: Any) -> bytes:
     """Return dumped data as UTF-8 JSON, ``NaN`` and ``Infinity`` included."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_plain).encode()
@@ -167,6 +205,8 @@ def encode(data: Any) -> bytes:
 
 __all__ = [
     "MEDIA_TYPE",
+    "AliasUpdate",
+    "ApprovalUpdate",
     "ArtifactCreate",
     "AssociationCreate",
     "ContextCreate",
@@ -175,8 +215,10 @@ __all__ = [
     "RunEnd",
     "SearchRequest",
     "TrialLink",
+    "VersionCreate",
     "arguments",
     "dump",
     "encode",
     "load",
+    "path_segment",
 ]

@@ -9,9 +9,9 @@ from typing import Any
 from uuid import UUID
 
 import mltrail
-from mltrail.core.entities import DatasetRef, RunKind
+from mltrail.core.entities import RunKind
 from mltrail.core.errors import NotFoundError, ValidationError
-from mltrail.core.registry import MODEL_VERSIONS_NAMESPACE, ApprovalStatus
+from mltrail.core.registry import ApprovalStatus
 from mltrail.core.validation import validate_name
 from mltrail.deploy.targets import target_for
 
@@ -55,12 +55,6 @@ def deploy(model: str, version: int, *, endpoint: str, target: str = "local", **
             field="version",
             value=version,
         )
-    version_ref = DatasetRef(
-        MODEL_VERSIONS_NAMESPACE,
-        found.uri.removeprefix(MODEL_VERSIONS_NAMESPACE + "/"),
-        found.uri,
-        "model_version",
-    )
     with mltrail.start_run(
         experiment=DEPLOYMENTS_EXPERIMENT,
         trial=endpoint,
@@ -69,7 +63,7 @@ def deploy(model: str, version: int, *, endpoint: str, target: str = "local", **
         params={"model": model, "version": version, "target": target},
         tags={"endpoint": endpoint, "model.name": model, "model.version": str(version), "target": target},
     ) as run:
-        run.log_input(version_ref.uri, role="model_version")
+        run.log_input(found.uri, role="model_version")
         details = chosen.deploy(
             endpoint=endpoint, model=model, version=version, source_uri=found.source_uri, **options
         )

@@ -1,36 +1,62 @@
 """The model registry in the database: versions, their approval audit trail, aliases.
 
 Each call is one transaction. The audit trail (``model_approval``) is only ever appended to: a
-status change writes its row and the version's new status together.
+status change writes its row, the version's new status and the change's OpenLineage events
+(:mod:`mltrail.openlineage.approvals`) together.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from mltrail.core.errors import NotFoundError, ValidationError
-from mltrail.core.registry import ApprovalChange, ApprovalStatus, ModelVersion, check_transition
+from mltrail.core.errors import NotFoundError
+from mltrail.core.query import parse_filter
+from mltrail.core.registry import (
+    POLICY_ACTOR,
+    ApprovalChange,
+    ApprovalStatus,
+    ModelVersion,
+    RegisteredModel,
+    check_transition,
+    check_version,
+)
 from mltrail.core.validation import validate_name, validate_tags
 from mltrail.store import tables as t
 from mltrail.store.dialect import upsert
 from mltrail.store.hydrate import to_datetime
 from mltrail.store.transaction import Transaction
 
+if TYPE_CHECKING:
+    from mltrail.core.entities import Run
+    from mltrail.store.store import Store
+
 _g, _v, _a, _al = t.model_group.c, t.model_version.c, t.model_approval.c, t.model_alias.c
+
+Ingest = Callable[[Connection, Sequence[Mapping[str, Any]]], None]
+"""Stores OpenLineage events within a transaction."""
 
 
 class Registry:
-    """Registered models and their versions; see :mod:`mltrail.registry` for the Python surface."""
+    """Registered models and their versions; see :mod:`mltrail.registry` for the Python surface.
 
-    def __init__(self, read: Transaction, write: Transaction) -> None:
+    Args:
+        store: The store, whose runs registrations link to and approval policies are matched on.
+        read: Runs a read transaction.
+        write: Runs a write transaction.
+        ingest: Stores the approval changes' events inside a write transaction.
+    """
+
+    def __init__(self, store: Store, read: Transaction, write: Transaction, ingest: Ingest) -> None:
+        self._store = store
         self._read = read
         self._write = write
+        self._ingest = ingest
 
     def register(
         self,
@@ -38,24 +64,34 @@ class Registry:
         source_uri: str,
         *,
         run_id: UUID | None = None,
-        metrics: Mapping[str, Any] | None = None,
+        approval_policy: str | None = None,
         description: str | None = None,
         tags: Mapping[str, Any] | None = None,
-        actor: str = "mltrail",
-        approve_reason: str | None = None,
+        actor: str,
     ) -> ModelVersion:
         """Add the next version of ``model`` (created if new), PendingManualApproval.
 
-        With ``approve_reason`` (an approval policy that matched) it is Approved at once, by
-        ``policy``, in the same transaction.
+        The version keeps the source run's last metric values. When ``approval_policy`` (a filter
+        in the search language) matches the source run, the version is Approved at once by
+        :data:`~mltrail.core.registry.POLICY_ACTOR`, in the same transaction.
 
         Raises:
             ValidationError: For an empty or too long name, or a bad tag.
+            QuerySyntaxError: If the policy does not parse.
+            NotFoundError: If the source run does not exist.
         """
         validate_name("model", model)
         validate_name("source_uri", source_uri, max_length=2000)
         validate_name("actor", actor)
         clean_tags = validate_tags(tags)
+        if approval_policy is not None:
+            parse_filter(approval_policy)
+        run = None if run_id is None else self._store.get_run(run_id)
+        approve_reason = None
+        if run is not None and approval_policy is not None and self._matches(run, approval_policy):
+            approve_reason = f"approval policy matched: {approval_policy}"
+
+        from mltrail.openlineage.approvals import approval_events  # the OpenLineage client loads on use
 
         def write(connection: Connection) -> int:
             now = _now()
@@ -70,26 +106,35 @@ class Registry:
             number = (
                 connection.execute(select(func.max(_v.version)).where(_v.group_id == group_id)).scalar() or 0
             ) + 1
-            status = ApprovalStatus.APPROVED if approve_reason else ApprovalStatus.PENDING
             version_id = connection.execute(
                 insert(t.model_version)
                 .values(
                     group_id=group_id,
                     version=number,
                     source_uri=source_uri,
-                    run_id=run_id,
+                    run_id=None if run is None else run.id,
                     status=ApprovalStatus.PENDING.value,
                     description=description,
                     tags=clean_tags,
-                    metrics=dict(metrics or {}),
+                    metrics={} if run is None else {key: s.last for key, s in run.metrics.items()},
                     created_at=now,
                     updated_at=now,
                 )
                 .returning(_v.id)
             ).scalar_one()
             _append(connection, version_id, None, ApprovalStatus.PENDING, actor, "registered", now)
-            if status is ApprovalStatus.APPROVED:
-                _append(connection, version_id, ApprovalStatus.PENDING, status, "policy", approve_reason, now)
+            if approve_reason is not None:
+                _append(
+                    connection,
+                    version_id,
+                    ApprovalStatus.PENDING,
+                    ApprovalStatus.APPROVED,
+                    POLICY_ACTOR,
+                    approve_reason,
+                    now,
+                )
+            registered = _versions(connection, model, version=number)[0]
+            self._ingest(connection, approval_events(registered, range(len(registered.history))))
             return int(number)
 
         number = self._write(write)
@@ -105,11 +150,13 @@ class Registry:
             ValidationError: For an unknown status or a transition the workflow forbids.
         """
         validate_name("actor", actor)
+        from mltrail.openlineage.approvals import approval_events
 
         def write(connection: Connection) -> None:
             version_id, current = _version_row(connection, model, version)
             target = check_transition(ApprovalStatus(current), status)
             _append(connection, version_id, ApprovalStatus(current), target, actor, reason, _now())
+            self._ingest(connection, approval_events(_versions(connection, model, version=version)[0]))
 
         self._write(write)
         return self.get(model, version)
@@ -135,6 +182,57 @@ class Registry:
         if not found:
             raise NotFoundError("model", model)
         return found
+
+    def models(self) -> list[RegisteredModel]:
+        """Every registered model, by name, with its version count and latest (approved) version."""
+
+        def read(connection: Connection) -> list[RegisteredModel]:
+            approved = (
+                select(_v.group_id, func.max(_v.version).label("version"))
+                .where(_v.status == ApprovalStatus.APPROVED.value)
+                .group_by(_v.group_id)
+                .subquery()
+            )
+            latest = (
+                select(
+                    _v.group_id,
+                    func.max(_v.version).label("version"),
+                    func.count().label("versions"),
+                    func.max(_v.updated_at).label("updated_at"),
+                )
+                .group_by(_v.group_id)
+                .subquery()
+            )
+            newest = t.model_version.alias("newest")
+            rows = connection.execute(
+                select(
+                    _g.name,
+                    _g.created_at,
+                    latest.c.versions,
+                    latest.c.version,
+                    newest.c.status,
+                    latest.c.updated_at,
+                    approved.c.version.label("approved"),
+                )
+                .join(latest, latest.c.group_id == _g.id)
+                .join(newest, (newest.c.group_id == _g.id) & (newest.c.version == latest.c.version))
+                .join(approved, approved.c.group_id == _g.id, isouter=True)
+                .order_by(_g.name)
+            )
+            return [
+                RegisteredModel(
+                    name=name,
+                    versions=int(count),
+                    latest_version=int(number),
+                    latest_status=ApprovalStatus(status),
+                    latest_approved=None if approved_number is None else int(approved_number),
+                    created_at=to_datetime(created),
+                    updated_at=to_datetime(updated),
+                )
+                for name, created, count, number, status, updated, approved_number in rows
+            ]
+
+        return self._read(read)
 
     def latest_approved(self, model: str) -> ModelVersion:
         """The newest Approved version of a model.
@@ -187,6 +285,12 @@ class Registry:
             raise NotFoundError("alias", f"{model}@{alias}")
         return self.get(model, number)
 
+    def _matches(self, run: Run, policy: str) -> bool:
+        page = self._store.search_runs(
+            experiment=run.experiment, filter=f"id = '{run.id}' AND ({policy})", max_results=1
+        )
+        return len(page) == 1
+
 
 def _now() -> int:
     return int(time.time() * 1000)
@@ -218,8 +322,7 @@ def _append(
 
 
 def _version_row(connection: Connection, model: str, version: int) -> tuple[int, str]:
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValidationError(f"version must be an integer, got {version!r}", field="version", value=version)
+    check_version(version)
     row = connection.execute(
         select(_v.id, _v.status)
         .join(t.model_group, _g.id == _v.group_id)

@@ -125,7 +125,7 @@ class Store:
     @property
     def registry(self) -> Registry:
         """The model registry: versions, approvals and aliases."""
-        return Registry(self._read, self._write)
+        return Registry(self, self._read, self._write, self._ingest_within)
 
     @property
     def tokens(self) -> Tokens:
@@ -687,6 +687,13 @@ class Store:
             )
         )
         return len(new)
+
+    def _ingest_within(self, connection: Connection, events: Sequence[Mapping[str, Any]]) -> None:
+        """Store events the store built itself inside the caller's transaction (see ``Registry``)."""
+        from mltrail.store.ingest import prepare, store_events
+
+        prepared = [prepare(index, event) for index, event in enumerate(events)]
+        store_events(connection, prepared, now=_now_ms(), experiment_id=self._ensure_experiment)
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ _lock = threading.Lock()
 _tracking_uri: str | None = None
 _tracking_token: str | None = None
 _context: _Context | None = None
-_backends: dict[str, Backend] = {}
+_backends: dict[tuple[str, str | None], Backend] = {}
 
 
 def set_tracking_uri(uri: str | None, *, token: str | None = None) -> None:
@@ -110,9 +110,10 @@ def _reader() -> Backend:
 
 def _backend(settings: Settings) -> Backend:
     with _lock:
-        backend = _backends.get(settings.tracking_uri)
+        key = (settings.tracking_uri, settings.tracking_token)
+        backend = _backends.get(key)
         if backend is None:
-            backend = _backends[settings.tracking_uri] = create_backend(settings.tracking_uri)
+            backend = _backends[key] = create_backend(settings.tracking_uri, token=settings.tracking_token)
         return backend
 
 
@@ -263,16 +264,19 @@ def add_to_trial(run_id: UUID | str, *, experiment: str, trial: str) -> None:
     _reader().link_trial(_as_uuid(run_id), experiment=experiment, trial=trial)
 
 
-def send_events(events: Sequence[Mapping[str, Any]]) -> None:
+def send_events(events: Sequence[Mapping[str, Any]], *, recorded: bool = False) -> None:
     """Send OpenLineage events about a run the SDK does not track (a KFP pipeline run, say).
 
     They go to the tracking store and, when one is configured, the user's OpenLineage backend;
     a destination that is down gets them from the spool later (``mltrail spool replay``).
+    ``recorded`` says the tracking store wrote them itself (the registry's approval changes):
+    only the user's OpenLineage backend gets them then.
     """
     context = _current()
     batch = [dict(event) for event in events]
-    runs = [UUID(str(event["run"]["runId"])) for event in batch if "run" in event]
-    store_keeper(context.settings).keep(batch, runs=runs)
+    if not recorded:
+        runs = [UUID(str(event["run"]["runId"])) for event in batch if "run" in event]
+        store_keeper(context.settings).keep(batch, runs=runs)
     if context.emitter is not None:
         context.emitter.emit(batch)
 

@@ -20,8 +20,11 @@ SERVER_SCHEMES = frozenset({"http", "https"})
 """Schemes of URIs that name an ``mltrail server`` rather than a database."""
 
 
-def create_backend(uri: str) -> Backend:
+def create_backend(uri: str, *, token: str | None = None) -> Backend:
     """Return a backend for a tracking URI.
+
+    ``token`` is the API token of an ``mltrail server`` (by default ``MLTRAIL_TRACKING_TOKEN``);
+    a database URL carries its own credentials.
 
     Raises:
         ConfigError: If no backend serves the URI's scheme; the message lists the known ones.
@@ -36,7 +39,8 @@ def create_backend(uri: str) -> Backend:
             value=uri,
         )
     module_name, _, class_name = target.partition(":")
-    backend: Backend = getattr(importlib.import_module(module_name), class_name)(uri)
+    options = {"token": token} if token is not None and scheme in SERVER_SCHEMES else {}
+    backend: Backend = getattr(importlib.import_module(module_name), class_name)(uri, **options)
     return backend
 
 

@@ -36,10 +36,15 @@ from mltrail.core.lineage import (
     NodeType,
 )
 from mltrail.core.page import Page
+from mltrail.core.registry import ModelRegistry
 
 
 class Backend(Protocol):
     """Where the SDK records runs and reads them back."""
+
+    @property
+    def registry(self) -> ModelRegistry:
+        """The model registry kept with the runs."""
 
     def start_run(
         self,

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import requests
@@ -56,6 +56,7 @@ from mltrail.core.lineage import (
     NodeType,
 )
 from mltrail.core.page import Page
+from mltrail.tracking.backends.http_registry import HttpRegistry
 
 if TYPE_CHECKING:
     from mltrail.config import Settings
@@ -112,6 +113,11 @@ class HttpBackend:
 
     def __repr__(self) -> str:
         return f"HttpBackend({self.uri!r})"
+
+    @property
+    def registry(self) -> HttpRegistry:
+        """The server's model registry."""
+        return HttpRegistry(self._send)
 
     # -- runs: writes -------------------------------------------------------------------------------
 
@@ -224,7 +230,7 @@ class HttpBackend:
 
     def get_experiment(self, name: str) -> Experiment:
         """Return an experiment by name."""
-        return wire.load(Experiment, self._send("GET", f"/experiments/{_segment(name)}"))
+        return wire.load(Experiment, self._send("GET", f"/experiments/{wire.path_segment(name)}"))
 
     def list_experiments(
         self, *, include_archived: bool = False, names: Sequence[str] | None = None
@@ -243,7 +249,7 @@ class HttpBackend:
 
     def get_trial(self, experiment: str, name: str) -> Trial:
         """Return a trial by experiment and name."""
-        path = f"/experiments/{_segment(experiment)}/trials/{_segment(name)}"
+        path = f"/experiments/{wire.path_segment(experiment)}/trials/{wire.path_segment(name)}"
         return wire.load(Trial, self._send("GET", path))
 
     def get_metric_history(self, run_id: UUID, key: str, *, max_points: int | None = None) -> MetricHistory:
@@ -479,10 +485,6 @@ def _run(run_id: UUID) -> str:
         return str(UUID(str(run_id)))
     except ValueError:
         raise ValidationError(f"run id {run_id!r} is not a UUID", field="run_id", value=run_id) from None
-
-
-def _segment(text: str) -> str:
-    return quote(text, safe="")
 
 
 def _error(response: requests.Response, uri: str) -> MltrailError:
