@@ -1,6 +1,6 @@
 """Fraud-detection-style hyperparameter search, tracked by mltrail: every DAG run is one experiment run.
 
-prepare ──► train (mapped over SEARCH_SPACE) ──► evaluate (mapped) ──► select_best ──► register ──► deploy
+prepare ──► train (mapped) ──► evaluate (mapped) ──► select_best ──► register ──► approved ──► deploy
 
 * ``prepare`` splits scikit-learn's breast-cancer table (a stand-in for transactions: 569 rows,
   30 numeric features, an imbalanced binary label), scales it and writes the splits;
@@ -8,8 +8,13 @@ prepare ──► train (mapped over SEARCH_SPACE) ──► evaluate (mapped) �
   its own, named after its hyperparameters, which also holds the shared ``prepare`` run;
 * ``evaluate`` scores each model on held-out data (AUC, F1, a confusion matrix as an artifact),
   in the trial of the model it scores;
-* ``select_best`` picks the trial with the best test AUC; ``register`` records the model as a
-  model version and ``deploy`` puts it behind a (local) endpoint.
+* ``select_best`` picks the trial with the best test AUC;
+* ``register`` registers its model in mltrail's registry as the next version of
+  ``fraud-detection``, Approved at once when its training run meets ``APPROVAL_POLICY``;
+* ``approved`` waits for the version to be Approved (by the policy, or by a person:
+  ``mltrail models approve fraud-detection N --reason …``) and fails the run if it is Rejected;
+* ``deploy`` puts the version behind the local endpoint ``fraud-detection``, which
+  ``mltrail serve fraud-detection`` answers on ``/invocations``.
 
 Files go under the DAG param ``data_dir`` (default ``.mltrail/fraud-detection``). Run it with
 ``dag.test()`` (``make demo`` does) or in any Airflow 3 deployment with ``mltrail[airflow]``.
@@ -28,6 +33,7 @@ from airflow.sdk import DAG, Param
 from mltrail.airflow import (
     DeployModelOperator,
     EvaluationOperator,
+    ModelApprovalSensor,
     ProcessingOperator,
     RegisterModelOperator,
     TrainingOperator,
@@ -38,7 +44,9 @@ from mltrail.tracking.run import ActiveRun
 EXPERIMENT = "fraud-detection"
 RAW_DATA = "sklearn://datasets/breast_cancer"
 MODEL_NAME = "fraud-detection"
-ENDPOINT = "mltrail://endpoints/fraud-detection"
+ENDPOINT = "fraud-detection"
+APPROVAL_POLICY = "metrics.val_auc >= 0.9"
+"""Versions whose training run validates this well need no person to approve them."""
 SEARCH_SPACE: list[dict[str, Any]] = [
     {"model": "logistic_regression", "C": 0.01},
     {"model": "logistic_regression", "C": 1.0},
@@ -140,15 +148,6 @@ def select_best(run: ActiveRun, evaluations: list[dict[str, Any]]) -> dict[str, 
     return best
 
 
-def deploy(run: ActiveRun, *, data_dir: str, model_version: str, model_uri: str) -> dict[str, str]:
-    """Copy the model where the local endpoint serves from (the registry's targets come later)."""
-    served = Path(data_dir).resolve() / "serving" / "fraud-detection.pkl"
-    served.parent.mkdir(parents=True, exist_ok=True)
-    served.write_bytes(Path(model_uri).read_bytes())
-    run.set_tag("model_version", model_version)
-    return {"endpoint": ENDPOINT, "model_version": model_version}
-
-
 with DAG(
     dag_id="fraud_detection",
     schedule=None,
@@ -180,17 +179,15 @@ with DAG(
         task_id="register",
         model_name=MODEL_NAME,
         model_uri="{{ ti.xcom_pull(task_ids='select_best')['model_uri'] }}",
+        approval_policy=APPROVAL_POLICY,
+        description="best test AUC of the DAG run {{ run_id }}",
+    )
+    version = "{{ ti.xcom_pull(task_ids='register')['version'] }}"
+    approved = ModelApprovalSensor(
+        task_id="approved", model_name=MODEL_NAME, version=version, poke_interval=30, timeout=24 * 3600
     )
     deployed = DeployModelOperator(
-        task_id="deploy",
-        python_callable=deploy,
-        model_uri="{{ ti.xcom_pull(task_ids='register')['model_version'] }}",
-        endpoint_uri=ENDPOINT,
-        op_kwargs={
-            "data_dir": data_dir,
-            "model_version": "{{ ti.xcom_pull(task_ids='register')['model_version'] }}",
-            "model_uri": "{{ ti.xcom_pull(task_ids='select_best')['model_uri'] }}",
-        },
+        task_id="deploy", model_name=MODEL_NAME, version=version, endpoint=ENDPOINT, target="local"
     )
     splits >> models
-    best >> registered >> deployed
+    best >> registered >> approved >> deployed

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from governed_chain import RAW, Chain, build_chain
+from live_server import live_server
 
 import mltrail
 import mltrail.deploy
@@ -15,12 +16,18 @@ from mltrail.core.registry import ApprovalStatus
 from mltrail.tracking import api
 
 
-@pytest.fixture
-def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
+@pytest.fixture(params=["sqlite", "http"])
+def chain(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
+    """The chain in a SQLite database, read directly or through a server (its registry over REST)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
     monkeypatch.setenv("MLTRAIL_SERVING_DIR", str(tmp_path / "endpoints"))
-    yield build_chain(tmp_path, f"sqlite:///{tmp_path / 'mltrail.db'}")
+    database = f"sqlite:///{tmp_path / 'mltrail.db'}"
+    if request.param == "sqlite":
+        yield build_chain(tmp_path, database)
+    else:
+        with live_server(database) as url:
+            yield build_chain(tmp_path, url)
     api.reset()
 
 

@@ -38,8 +38,8 @@ def test_versions_are_numbered_and_approvals_audited(tracking: str) -> None:
     first = mltrail.registry.register_model("fraud", "s3://models/fraud-0.91.pkl", source_run_id=run.id)
     assert (first.version, first.status) == (1, ApprovalStatus.PENDING)
     assert (first.experiment, first.trials, first.metrics) == ("fraud", ("auc-0.91",), {"val_auc": 0.91})
-    second = mltrail.registry.register_model("fraud", "s3://models/fraud-0.91.pkl")
-    assert second.version == 2 and second.run_id is None
+    second = mltrail.registry.register_model("fraud", "s3://models/hand-made.pkl")  # no run wrote it
+    assert second.version == 2 and second.run_id is None and second.experiment is None
 
     approved = mltrail.registry.update_approval("fraud", 1, "Approved", reason="beats champion")
     rejected = mltrail.registry.update_approval("fraud", 2, "Rejected", reason="no source run")
@@ -63,6 +63,13 @@ def test_versions_are_numbered_and_approvals_audited(tracking: str) -> None:
     mltrail.registry.update_approval("fraud", 1, "Rejected", reason="drift")
     with pytest.raises(NotFoundError, match="approved version of model 'fraud'"):
         mltrail.registry.get_latest_approved("fraud")
+
+
+def test_the_source_run_defaults_to_the_latest_run_that_wrote_the_model(tracking: str) -> None:
+    trained(0.8)
+    retrained = trained(0.8)  # wrote the same file later
+    version = mltrail.registry.register_model("fraud", "s3://models/fraud-0.8.pkl")
+    assert version.run_id == retrained.id and version.metrics == {"val_auc": 0.8}
 
 
 def test_an_approval_policy_approves_at_registration_when_it_matches(tracking: str) -> None:
@@ -131,12 +138,13 @@ def test_each_audit_entry_is_an_openlineage_run_reading_the_version(
     ]
     # the tracking store recorded them with the changes ...
     announced = mltrail.search_runs(
-        experiment="fraud", filter="tags.`approval.status` != ''", order_by="start_time ASC"
+        experiment="model-registry", filter="tags.`approval.status` != ''", order_by="start_time ASC"
     )
     assert [
         (r.tags["approval.from"], r.tags["approval.status"], r.tags["approval.reason"]) for r in announced
     ] == expected
     assert all([ref.uri for ref in r.inputs] == ["mltrail://models/fraud/versions/1"] for r in announced)
+    assert all(r.trials == ("fraud",) for r in announced)  # away from the training leaderboards
     # ... and the user's OpenLineage backend got the same events
     completes = [
         e for e in consumer.events if e["job"]["name"] == "registry.fraud" and e["eventType"] == "COMPLETE"

@@ -23,7 +23,8 @@ from typing import Any
 from uuid import UUID
 
 from mltrail.core.entities import RunKind
-from mltrail.core.query import parse_filter
+from mltrail.core.naming import dataset_from_uri
+from mltrail.core.query import format_literal, parse_filter
 from mltrail.core.registry import (
     REGISTRY_EXPERIMENT,
     ApprovalStatus,
@@ -47,13 +48,15 @@ def register_model(
 ) -> ModelVersion:
     """Register the model at ``model_uri`` as the next version of ``model``, in a registration run.
 
-    The run joins the source run's experiment and trial (``model-registry`` without one).
+    The run joins the source run's experiment and trial (without one, trial ``<model>`` of
+    experiment ``model-registry``).
 
     Args:
         model: The registered model (created on its first version).
         model_uri: Where the model artifact is.
         source_run_id: The run that trained it: its metrics are snapshotted, and the version
-            links to its trial and experiment.
+            links to its trial and experiment. By default, the latest completed run that
+            wrote ``model_uri`` (none if no tracked run did).
         approval_policy: A filter in the search language on the source run, e.g.
             ``metrics.val_auc >= 0.9``; when it matches, the version is Approved at once (the
             audit trail says so), else it waits in PendingManualApproval. On a server with
@@ -67,10 +70,11 @@ def register_model(
     """
     if approval_policy is not None:
         parse_filter(approval_policy)
-    source = None if source_run_id is None else api.get_run(source_run_id)
+    source_id = producer_of(model_uri) if source_run_id is None else api._as_uuid(source_run_id)
+    source = None if source_id is None else api.get_run(source_id)
     with api.start_run(
         experiment=REGISTRY_EXPERIMENT if source is None else source.experiment,
-        trial=f"register-{model}" if source is None or not source.trials else source.trials[0],
+        trial=model if source is None or not source.trials else source.trials[0],
         name=f"register {model}",
         kind=RunKind.REGISTRATION,
     ) as run:
@@ -78,7 +82,7 @@ def register_model(
             run,
             model,
             model_uri,
-            source_run_id=source_run_id,
+            source_run_id=source_id,
             approval_policy=approval_policy,
             description=description,
             tags=tags,
@@ -102,11 +106,14 @@ def record_registration(
     """
     from mltrail.openlineage.approvals import approval_events  # the OpenLineage client loads on use
 
+    if approval_policy is not None:
+        parse_filter(approval_policy)
+    source_id = producer_of(model_uri) if source_run_id is None else api._as_uuid(source_run_id)
     run.log_input(model_uri, role="model")
     registered = _registry().register(
         model,
         model_uri,
-        run_id=None if source_run_id is None else api._as_uuid(source_run_id),
+        run_id=source_id,
         approval_policy=approval_policy,
         description=description,
         tags=tags,
@@ -122,6 +129,17 @@ def record_registration(
     run.log_output(registered.uri, role="model_version")
     api.send_events(approval_events(registered, range(len(registered.history))), recorded=True)
     return registered
+
+
+def producer_of(uri: str) -> UUID | None:
+    """The latest completed run (not a registration) that wrote the dataset at ``uri``, if any."""
+    written = format_literal(dataset_from_uri(uri).uri)
+    page = api.search_runs(
+        filter=f"outputs.uri = {written} AND kind != 'registration' AND status = 'Completed'",
+        order_by="end_time DESC",
+        max_results=1,
+    )
+    return page[0].id if len(page) else None
 
 
 def update_approval(
@@ -200,6 +218,7 @@ __all__ = [
     "list_model_versions",
     "list_models",
     "model_version_uri",
+    "producer_of",
     "record_registration",
     "register_model",
     "set_alias",

@@ -52,7 +52,7 @@ def test_a_backend_down_for_the_whole_dag_run_loses_nothing(dag_runner: RunDag, 
     database.mkdir(parents=True)  # a folder where the database file should be: every write fails
     uri = f"sqlite:///{database}"
 
-    result = dag_runner("fraud_detection", mode="plain", tracking_uri=uri)
+    result = dag_runner("search", mode="plain", tracking_uri=uri, dags=TEST_DAGS)
     assert result.state == "success", result.tasks
 
     shutil.rmtree(database)  # the backend is back
@@ -61,10 +61,10 @@ def test_a_backend_down_for_the_whole_dag_run_loses_nothing(dag_runner: RunDag, 
         replayed = CliRunner().invoke(cli, ["spool", "replay"], env=env, catch_exceptions=False)
         assert replayed.exit_code == 0, replayed.output
     with Store(uri) as store:
-        runs = store.search_runs(experiment="fraud-detection", max_results=100)
-        trials = store.search_trials(experiment="fraud-detection", max_results=100)
-    assert len(runs) == len(result.tasks)  # one run per task instance, none twice
+        runs = store.search_runs(experiment="search", max_results=100)
+        trials = store.search_trials(experiment="search", max_results=100)
+    assert len(runs) == len(result.tasks) == 7  # one run per task instance, none twice
     assert all(run.status.value == "Completed" for run in runs)
-    assert len(trials) == 5
+    assert len(trials) == 4  # the DAG run's, and one per point of the search
     trained = [run for run in runs if run.kind.value == "training"]
-    assert len(trained) == 4 and all("val_auc" in run.metrics for run in trained)
+    assert len(trained) == 3 and all(run.metrics["val_auc"].count == 3 for run in trained)

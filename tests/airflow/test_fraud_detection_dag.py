@@ -19,6 +19,7 @@ from mltrail.tracking import api
 EXPERIMENT = "fraud-detection"
 TRAINED = 4
 TASK_JOBS = {"prepare", "train", "evaluate", "select_best", "register", "deploy"}
+UNTRACKED = "fraud_detection.approved"  # the approval sensor: the provider reports it, mltrail does not
 TERMINAL = {"COMPLETE", "FAIL", "ABORT"}
 
 
@@ -33,7 +34,7 @@ def recorded(uri: str) -> dict[str, Any]:
 def lineage_upstream_of_endpoint(uri: str) -> list[str]:
     mltrail.set_tracking_uri(uri)
     try:
-        assert [e.name for e in mltrail.list_experiments()] == [EXPERIMENT]
+        assert [e.name for e in mltrail.list_experiments()] == [EXPERIMENT, "model-registry"]
         page = mltrail.lineage.query(
             "mltrail://endpoints/fraud-detection", direction="ascendants", depth=20, page_size=500
         )
@@ -104,6 +105,16 @@ def test_example_dag_records_trials_lineage_and_one_openlineage_run_per_attempt(
     assert by_name["train [0]"].metrics["val_auc"].last > 0.9
     assert by_name["evaluate [0]"].metrics["test_auc"].last > 0.9
 
+    # The best model is registered, Approved by the DAG's policy, and deployed to the endpoint.
+    with Store(store_uri) as store:
+        version = store.registry.latest_approved(EXPERIMENT)
+    assert version.version == 1 and version.run_id in runs and runs[version.run_id].kind.value == "training"
+    assert [(change.to_status.value, change.actor) for change in version.history][1] == ("Approved", "policy")
+    deploy = by_name["deploy"]
+    assert [d.uri for d in deploy.inputs] == [version.uri]
+    assert [d.uri for d in deploy.outputs] == ["mltrail://endpoints/fraud-detection"]
+    assert (deploy.params["version"], deploy.tags["target"]) == (1, "local")
+
     chain = lineage_upstream_of_endpoint(store_uri)
     assert "dataset:sklearn://datasets:breast_cancer" in chain
     assert any(node.startswith("dataset:mltrail://models:fraud-detection/versions/") for node in chain)
@@ -113,9 +124,15 @@ def test_example_dag_records_trials_lineage_and_one_openlineage_run_per_attempt(
     # store holds, parented to the DAG run; every event valid.
     per_run: dict[str, Counter[str]] = defaultdict(Counter)
     dag_runs: set[str] = set()
+    registry_events: Counter[str] = Counter()
     for event in result.events:
         validate_event(event)
         job = event["job"]["name"]
+        if job == "registry.fraud-detection":  # the version's audit trail, sent by the registry
+            registry_events[event["eventType"]] += 1
+            continue
+        if job == UNTRACKED:
+            continue
         if job == "fraud_detection":
             dag_runs.add(event["run"]["runId"])
             continue
@@ -125,6 +142,14 @@ def test_example_dag_records_trials_lineage_and_one_openlineage_run_per_attempt(
         assert (parent["job"]["namespace"], parent["job"]["name"]) == ("airflow-tests", "fraud_detection")
         dag_runs.add(parent["run"]["runId"])
     assert len(dag_runs) == 1
+    # The audit trail (registered, approved by the policy) goes out on mltrail's own OpenLineage
+    # client; with the provider active, its transport gets the register task's event, whose tags
+    # carry the status.
+    assert registry_events == ({} if mode == "provider" else {"START": 2, "COMPLETE": 2})
+    (registered,) = [
+        e for e in result.events if e["job"]["name"].endswith(".register") and e["eventType"] == "COMPLETE"
+    ]
+    assert registered["run"]["facets"]["mltrail_tags"]["tags"]["approval.at_registration"] == "Approved"
     assert {UUID(run_id) for run_id in per_run} == set(runs)
     for counts in per_run.values():
         assert counts["START"] == 1 and sum(counts[t] for t in TERMINAL) == 1, counts

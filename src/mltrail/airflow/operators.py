@@ -27,7 +27,6 @@ from mltrail.airflow.hooks import DEFAULT_CONN_ID
 from mltrail.airflow.links import MltrailTrialLink
 from mltrail.airflow.mixin import TrackedOperatorMixin
 from mltrail.core.entities import RunKind
-from mltrail.tracking.model_versions import register_version
 from mltrail.tracking.run import ActiveRun
 
 
@@ -148,15 +147,38 @@ class EvaluationOperator(MltrailOperator):
 
 
 class RegisterModelOperator(MltrailOperator):
-    """A tracked registration step (the registry, with approvals, comes in a later release).
+    """Register a model as the next version in mltrail's registry; the task's run records it.
 
-    Reads the model at ``model_uri`` and writes a model version,
-    ``mltrail://models/<model_name>/versions/<n>``, numbered after the versions registered
-    before it. Returns ``{"model_version": <its URI>, "version": n, "model_uri": …}`` merged with
-    what the optional callable returns.
+    The run reads the model and writes the version, ``mltrail://models/<model_name>/versions/<n>``.
+    With ``approval_policy`` the version is Approved at once when the policy matches its
+    source run, else it waits in PendingManualApproval (see :class:`ModelApprovalSensor`).
+    The registry being unreachable fails the task (Airflow's retries apply): a version cannot
+    be numbered without it.
+
+    Args:
+        model_name: The registered model (templated).
+        model_uri: Where the model artifact is (templated).
+        source_run_id: The run that trained it (templated); by default the latest completed run
+            that wrote ``model_uri``.
+        approval_policy: A filter in the search language on the source run, e.g.
+            ``metrics.val_auc >= 0.9`` (templated).
+        description: The version's description (templated).
+        model_tags: The version's tags (templated).
+        python_callable: Optional; called with the run after the registration.
+
+    Returns (XCom): ``{"model", "version", "status", "model_version", "model_uri", "source_run_id"}``
+    merged with what the callable returns.
     """
 
-    template_fields: Sequence[str] = (*MltrailOperator.template_fields, "model_name", "model_uri")
+    template_fields: Sequence[str] = (
+        *MltrailOperator.template_fields,
+        "model_name",
+        "model_uri",
+        "source_run_id",
+        "approval_policy",
+        "description",
+        "model_tags",
+    )
     mltrail_kind = RunKind.REGISTRATION
 
     def __init__(
@@ -164,54 +186,127 @@ class RegisterModelOperator(MltrailOperator):
         *,
         model_name: str,
         model_uri: str,
+        source_run_id: str | None = None,
+        approval_policy: str | None = None,
+        description: str | None = None,
+        model_tags: Mapping[str, str] | None = None,
         python_callable: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(python_callable=python_callable or _record_only, **kwargs)
         self.model_name = model_name
         self.model_uri = model_uri
+        self.source_run_id = source_run_id
+        self.approval_policy = approval_policy
+        self.description = description
+        self.model_tags = model_tags or {}
 
     def execute(self, context: Any) -> Any:
-        """Record the model as an output, then call the callable (if any)."""
+        """Register the version, then call the callable (if any)."""
+        from mltrail.registry import record_registration
 
         def register(run: ActiveRun) -> Any:
-            registered = register_version(run, self.model_name, self.model_uri)
+            version = record_registration(
+                run,
+                self.model_name,
+                self.model_uri,
+                source_run_id=self.source_run_id or None,
+                approval_policy=self.approval_policy or None,
+                description=self.description,
+                tags=self.model_tags,
+            )
             result = self._call(run, context)
+            registered = {
+                "model": version.model,
+                "version": version.version,
+                "status": version.status.value,
+                "model_version": version.uri,
+                "model_uri": self.model_uri,
+                "source_run_id": None if version.run_id is None else str(version.run_id),
+            }
             return {**registered, **(result if isinstance(result, Mapping) else {})}
 
         return self.run_tracked(context, register)
 
 
 class DeployModelOperator(MltrailOperator):
-    """A tracked deployment step: the model in, the endpoint out (targets come with the registry).
+    """Deploy an Approved model version to an endpoint; the task's run reads the version, writes the endpoint.
 
-    Records the model as input and ``endpoint_uri`` as an ``endpoint`` output; the callable is
-    optional and may do the deployment itself.
+    A version that is not Approved fails the task, naming its status.
+
+    Args:
+        model_name: The registered model (templated).
+        version: The version (templated; an XCom number arrives as text and is read back); by
+            default the latest Approved version when the task runs.
+        endpoint: The endpoint's name (templated), e.g. ``fraud-prod``.
+        target: ``local`` (served by ``mltrail serve ENDPOINT``) or ``sagemaker``.
+        target_options: Passed to the target (templated), e.g. SageMaker's ``role_arn``.
+        python_callable: Optional; called with the run after the deployment.
+
+    Returns (XCom): ``{"endpoint", "endpoint_uri", "model", "version", "target", "details"}``
+    merged with what the callable returns.
     """
 
-    template_fields: Sequence[str] = (*MltrailOperator.template_fields, "model_uri", "endpoint_uri")
+    template_fields: Sequence[str] = (
+        *MltrailOperator.template_fields,
+        "model_name",
+        "version",
+        "endpoint",
+        "target_options",
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        **MltrailOperator.template_fields_renderers,
+        "target_options": "json",
+    }
     mltrail_kind = RunKind.DEPLOYMENT
 
     def __init__(
         self,
         *,
-        model_uri: str,
-        endpoint_uri: str,
+        model_name: str,
+        endpoint: str,
+        version: int | str | None = None,
+        target: str = "local",
+        target_options: Mapping[str, Any] | None = None,
         python_callable: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(python_callable=python_callable or _record_only, **kwargs)
-        self.model_uri = model_uri
-        self.endpoint_uri = endpoint_uri
+        self.model_name = model_name
+        self.version = version
+        self.endpoint = endpoint
+        self.target = target
+        self.target_options = target_options or {}
 
     def execute(self, context: Any) -> Any:
-        """Record the model and the endpoint, then call the callable (if any)."""
+        """Deploy the version, then call the callable (if any)."""
+        from mltrail import registry
+        from mltrail.core.registry import as_version
+        from mltrail.deploy import endpoint_uri, record_deployment
 
         def deploy(run: ActiveRun) -> Any:
-            run.log_input(self.model_uri, role="model")
+            if self.version in (None, ""):
+                number = registry.get_latest_approved(self.model_name).version
+            else:
+                number = as_version(self.version)
+            deployment = record_deployment(
+                run,
+                self.model_name,
+                number,
+                endpoint=self.endpoint,
+                target=self.target,
+                **self.target_options,
+            )
             result = self._call(run, context)
-            run.log_output(self.endpoint_uri, role="endpoint")
-            return result
+            deployed = {
+                "endpoint": deployment.endpoint,
+                "endpoint_uri": endpoint_uri(deployment.endpoint),
+                "model": deployment.model,
+                "version": deployment.version,
+                "target": deployment.target,
+                "details": {key: str(value) for key, value in deployment.details.items()},
+            }
+            return {**deployed, **(result if isinstance(result, Mapping) else {})}
 
         return self.run_tracked(context, deploy)
 

@@ -11,7 +11,7 @@ from airflow.sdk import BaseSensorOperator
 from mltrail.airflow.hooks import DEFAULT_CONN_ID, MltrailHook
 from mltrail.airflow.triggers import ModelApprovalTrigger, decided_status
 from mltrail.config import resolve_settings
-from mltrail.core.registry import ApprovalStatus
+from mltrail.core.registry import ApprovalStatus, as_version
 
 
 class ModelApprovalSensor(BaseSensorOperator):
@@ -25,7 +25,8 @@ class ModelApprovalSensor(BaseSensorOperator):
         model_name: The registered model (templated).
         version: The version awaited (templated, e.g. from the register task's XCom).
         deferrable: Wait in the triggerer.
-        mltrail_conn_id: The ``mltrail`` connection naming the registry's database.
+        mltrail_conn_id: The ``mltrail`` connection naming the registry's database or server; a
+            deferred wait reads a server's token from the triggerer's ``MLTRAIL_TRACKING_TOKEN``.
     """
 
     template_fields: Sequence[str] = ("model_name", "version")
@@ -46,9 +47,13 @@ class ModelApprovalSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.mltrail_conn_id = mltrail_conn_id
 
-    def _tracking_uri(self) -> str:
+    def _target(self) -> tuple[str, str | None]:
+        """The registry's tracking URI and token: the connection's, else mltrail's settings."""
         target = MltrailHook(self.mltrail_conn_id).get_conn()
-        return target.tracking_uri or resolve_settings().tracking_uri
+        if target.tracking_uri:
+            return target.tracking_uri, target.token
+        settings = resolve_settings()
+        return settings.tracking_uri, settings.tracking_token
 
     def execute(self, context: Any) -> Any:
         """Defer to the trigger when deferrable, else poke."""
@@ -58,7 +63,7 @@ class ModelApprovalSensor(BaseSensorOperator):
             return None
         self.defer(
             trigger=ModelApprovalTrigger(
-                self._tracking_uri(), self.model_name, int(self.version), poll_seconds=self.poke_interval
+                self._target()[0], self.model_name, as_version(self.version), poll_seconds=self.poke_interval
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) if self.timeout else None,
@@ -67,7 +72,8 @@ class ModelApprovalSensor(BaseSensorOperator):
 
     def poke(self, context: Any) -> bool:
         """Whether the version is Approved; a Rejected version fails the task."""
-        status = decided_status(self._tracking_uri(), self.model_name, int(self.version))
+        uri, token = self._target()
+        status = decided_status(uri, self.model_name, as_version(self.version), token=token)
         return self._decided(status)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> None:

@@ -11,19 +11,26 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from mltrail.core.registry import ApprovalStatus
 
 
-def decided_status(tracking_uri: str, model: str, version: int) -> str:
-    """The version's approval status now, read from the tracking database."""
-    from mltrail.store import Store
+def decided_status(tracking_uri: str, model: str, version: int, *, token: str | None = None) -> str:
+    """The version's approval status now, read from the tracking database or server.
 
-    with Store(tracking_uri, upgrade=False) as store:
-        return store.registry.get(model, version).status.value
+    A server's ``token`` defaults to ``MLTRAIL_TRACKING_TOKEN`` (the triggerer's environment:
+    a trigger's arguments are stored in Airflow's database, so they carry no secret).
+    """
+    from mltrail.tracking.backends import create_backend
+
+    backend = create_backend(tracking_uri, token=token)
+    try:
+        return backend.registry.get(model, version).status.value
+    finally:
+        backend.close()
 
 
 class ModelApprovalTrigger(BaseTrigger):
     """Fires once a model version is Approved or Rejected, polling the registry.
 
     Args:
-        tracking_uri: The registry's database.
+        tracking_uri: The registry's database or server.
         model: The registered model.
         version: The version awaited.
         poll_seconds: Seconds between two looks.

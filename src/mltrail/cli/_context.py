@@ -43,6 +43,13 @@ class CliState:
         """Return the tracking store; use it as a context manager so its connections close."""
         return _open_store(self.settings())
 
+    def point_sdk(self) -> None:
+        """Point the SDK (for commands built on it) at the tracking URI and token resolved here."""
+        from mltrail.tracking import api
+
+        settings = self.settings()
+        api.set_tracking_uri(settings.tracking_uri, token=settings.tracking_token)
+
     @contextmanager
     def open_backend(self) -> Iterator[Backend]:
         """Yield what read commands query: the database, or the ``mltrail server`` at an http(s) URI."""

@@ -296,11 +296,11 @@ def provenance(state: CliState, node: str, depth: int, fmt: str) -> None:
     """Report where NODE came from: data versions (raw first), runs, model versions, deployments.
 
     NODE is typically an endpoint (mltrail://endpoints/<name>) or a model version
-    (mltrail://models/<model>/versions/<n>). Needs a database tracking URI (the registry).
+    (mltrail://models/<model>/versions/<n>).
     """
     from mltrail import governance
 
-    _use_cli_tracking_uri(state)
+    state.point_sdk()
     render_report(governance.provenance(node, depth=depth), fmt=fmt)
 
 
@@ -309,21 +309,11 @@ def provenance(state: CliState, node: str, depth: int, fmt: str) -> None:
 @report_options
 @pass_state
 def impact(state: CliState, uri: str, depth: int, fmt: str) -> None:
-    """Report what URI feeds: every affected model version and endpoint, and the runs in between.
-
-    Needs a database tracking URI (the registry).
-    """
+    """Report what URI feeds: every affected model version and endpoint, and the runs in between."""
     from mltrail import governance
 
-    _use_cli_tracking_uri(state)
+    state.point_sdk()
     render_report(governance.impact(uri, depth=depth), fmt=fmt)
-
-
-def _use_cli_tracking_uri(state: CliState) -> None:
-    """Point the SDK, which the reports use, at the tracking URI this invocation resolved."""
-    from mltrail.tracking import api
-
-    api.set_tracking_uri(state.settings().tracking_uri)
 
 
 def report_to_dict(report: GovernanceReport) -> dict[str, Any]:

@@ -156,10 +156,8 @@ def _decide(
 ) -> None:
     from mltrail import registry as models_registry
     from mltrail.cli import output
-    from mltrail.tracking import api
 
-    settings = state.settings()  # the SDK records the change where the CLI points, as this user
-    api.set_tracking_uri(settings.tracking_uri, token=settings.tracking_token)
+    state.point_sdk()  # the SDK records the change (and its events) where the CLI points
     changed = models_registry.update_approval(model, version, status, reason=reason)
     if fmt == "json":
         click.echo(output.to_json(version_to_dict(changed)))

@@ -14,7 +14,8 @@ from mltrail.core.errors import ValidationError
 MODEL_VERSIONS_NAMESPACE = "mltrail://models"
 """The OpenLineage namespace of model versions: ``mltrail://models/<model>/versions/<n>``."""
 REGISTRY_EXPERIMENT = "model-registry"
-"""Where the registry records what concerns versions with no source run."""
+"""The experiment of the approval changes' runs (one trial per model), and of registrations with
+no source run."""
 APPROVAL_STATUS_TAG = "approval.status"
 """Tag of the OpenLineage runs that announce an approval change."""
 POLICY_ACTOR = "policy"
@@ -69,6 +70,22 @@ def check_version(version: Any) -> int:
     if not isinstance(version, int) or isinstance(version, bool):
         raise ValidationError(f"version must be an integer, got {version!r}", field="version", value=version)
     return version
+
+
+def as_version(value: Any) -> int:
+    """A version number given as a number or as text (a rendered template, a CLI argument).
+
+    Raises:
+        ValidationError: If it is not a whole number.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValidationError(
+            f"version must be a whole number, got {value!r}", field="version", value=value
+        ) from None
 
 
 def model_version_uri(model: str, version: int) -> str:
@@ -201,6 +218,7 @@ __all__ = [
     "ModelRegistry",
     "ModelVersion",
     "RegisteredModel",
+    "as_version",
     "check_transition",
     "check_version",
     "model_version_uri",

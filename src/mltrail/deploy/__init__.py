@@ -12,6 +12,13 @@ behind an endpoint. Only Approved versions deploy. Targets: ``local`` (``mltrail
 ``sagemaker`` (boto3: create_model, create_endpoint_config, create or update the endpoint, wait).
 """
 
-from mltrail.deploy.deployments import ENDPOINTS_NAMESPACE, Deployment, deploy, endpoint_uri, history
+from mltrail.deploy.deployments import (
+    ENDPOINTS_NAMESPACE,
+    Deployment,
+    deploy,
+    endpoint_uri,
+    history,
+    record_deployment,
+)
 
-__all__ = ["ENDPOINTS_NAMESPACE", "Deployment", "deploy", "endpoint_uri", "history"]
+__all__ = ["ENDPOINTS_NAMESPACE", "Deployment", "deploy", "endpoint_uri", "history", "record_deployment"]

@@ -10,10 +10,12 @@ from uuid import UUID
 
 import mltrail
 from mltrail.core.entities import RunKind
-from mltrail.core.errors import NotFoundError, ValidationError
-from mltrail.core.registry import ApprovalStatus
+from mltrail.core.errors import ValidationError
+from mltrail.core.query import format_literal
+from mltrail.core.registry import ApprovalStatus, ModelVersion
 from mltrail.core.validation import validate_name
 from mltrail.deploy.targets import target_for
+from mltrail.tracking.run import ActiveRun
 
 ENDPOINTS_NAMESPACE = "mltrail://endpoints"
 """The OpenLineage namespace of endpoints: ``mltrail://endpoints/<endpoint>``."""
@@ -42,12 +44,39 @@ def endpoint_uri(endpoint: str) -> str:
 def deploy(model: str, version: int, *, endpoint: str, target: str = "local", **options: Any) -> Deployment:
     """Deploy an Approved model version to an endpoint (created, or moved to this version).
 
+    The deployment is a tracked run (kind ``deployment``, in trial ``<endpoint>`` of experiment
+    ``deployments``) that reads the version and writes the endpoint. ``options`` go to the
+    target (see :mod:`mltrail.deploy.sagemaker` for SageMaker's).
+
     Raises:
         ValidationError: If the version is not Approved, or the target or endpoint name is unknown.
         NotFoundError: If the version does not exist.
     """
+    found = _deployable(model, version, endpoint, target)
+    with mltrail.start_run(
+        experiment=DEPLOYMENTS_EXPERIMENT,
+        trial=endpoint,
+        kind=RunKind.DEPLOYMENT,
+        name=f"deploy {model} v{version} to {endpoint}",
+    ) as run:
+        return _deploy_in(run, found, endpoint, target, options)
+
+
+def record_deployment(
+    run: ActiveRun, model: str, version: int, *, endpoint: str, target: str = "local", **options: Any
+) -> Deployment:
+    """Deploy from inside ``run``, which then reads the version and writes the endpoint.
+
+    What :func:`deploy` does in its own run; pipeline steps (the Airflow operator, the KFP
+    component) call it in theirs. Same arguments and errors; the version is checked before the
+    target is touched.
+    """
+    return _deploy_in(run, _deployable(model, version, endpoint, target), endpoint, target, options)
+
+
+def _deployable(model: str, version: int, endpoint: str, target: str) -> ModelVersion:
     validate_name("endpoint", endpoint)
-    chosen = target_for(target)
+    target_for(target)
     found = mltrail.registry.get_model_version(model, version)
     if found.status is not ApprovalStatus.APPROVED:
         raise ValidationError(
@@ -55,24 +84,31 @@ def deploy(model: str, version: int, *, endpoint: str, target: str = "local", **
             field="version",
             value=version,
         )
-    with mltrail.start_run(
-        experiment=DEPLOYMENTS_EXPERIMENT,
-        trial=endpoint,
-        kind=RunKind.DEPLOYMENT,
-        name=f"deploy {model} v{version} to {endpoint}",
-        params={"model": model, "version": version, "target": target},
-        tags={"endpoint": endpoint, "model.name": model, "model.version": str(version), "target": target},
-    ) as run:
-        run.log_input(found.uri, role="model_version")
-        details = chosen.deploy(
-            endpoint=endpoint, model=model, version=version, source_uri=found.source_uri, **options
-        )
-        run.set_tags({f"target.{key}": str(value) for key, value in details.items()})
-        run.log_output(endpoint_uri(endpoint), role="endpoint")
+    return found
+
+
+def _deploy_in(
+    run: ActiveRun, found: ModelVersion, endpoint: str, target: str, options: dict[str, Any]
+) -> Deployment:
+    run.log_params({"model": found.model, "version": found.version, "target": target})
+    run.set_tags(
+        {
+            "endpoint": endpoint,
+            "model.name": found.model,
+            "model.version": str(found.version),
+            "target": target,
+        }
+    )
+    run.log_input(found.uri, role="model_version")
+    details = target_for(target).deploy(
+        endpoint=endpoint, model=found.model, version=found.version, source_uri=found.source_uri, **options
+    )
+    run.set_tags({f"target.{key}": str(value) for key, value in details.items()})
+    run.log_output(endpoint_uri(endpoint), role="endpoint")
     return Deployment(
         endpoint=endpoint,
-        model=model,
-        version=version,
+        model=found.model,
+        version=found.version,
         target=target,
         run_id=run.id,
         deployed_at=datetime.fromtimestamp(time.time()).astimezone(),
@@ -81,16 +117,15 @@ def deploy(model: str, version: int, *, endpoint: str, target: str = "local", **
 
 
 def history(endpoint: str) -> list[Deployment]:
-    """The endpoint's deployments, newest first: which version served from when."""
-    try:
-        runs = mltrail.search_runs(
-            experiment=DEPLOYMENTS_EXPERIMENT,
-            filter=f"kind = 'deployment' AND status = 'Completed' AND trial = '{_quoted(endpoint)}'",
-            order_by="start_time DESC",
-            max_results=10_000,
-        )
-    except NotFoundError:  # nothing was ever deployed
-        return []
+    """The endpoint's deployments, newest first: which version served from when.
+
+    Deployments from any experiment count: :func:`deploy`'s own runs and pipeline steps' runs.
+    """
+    runs = mltrail.search_runs(
+        filter=f"kind = 'deployment' AND status = 'Completed' AND tags.endpoint = {format_literal(endpoint)}",
+        order_by="start_time DESC",
+        max_results=10_000,
+    )
     return [
         Deployment(
             endpoint=endpoint,
@@ -109,8 +144,12 @@ def history(endpoint: str) -> list[Deployment]:
     ]
 
 
-def _quoted(text: str) -> str:
-    return text.replace("'", "''")
-
-
-__all__ = ["DEPLOYMENTS_EXPERIMENT", "ENDPOINTS_NAMESPACE", "Deployment", "deploy", "endpoint_uri", "history"]
+__all__ = [
+    "DEPLOYMENTS_EXPERIMENT",
+    "ENDPOINTS_NAMESPACE",
+    "Deployment",
+    "deploy",
+    "endpoint_uri",
+    "history",
+    "record_deployment",
+]

@@ -2,8 +2,10 @@
 
 Each entry of a version's audit trail (its registration first) is a run of job
 ``registry.<model>`` that reads the version: it writes nothing, so the version's lineage is
-unchanged, and its tags carry the change (status, previous status, actor, reason). The run id is
-derived from the version and the entry's position, so announcing an entry twice stores it once.
+unchanged, and its tags carry the change (status, previous status, actor, reason). The runs are
+components of trial ``<model>`` of experiment ``model-registry``, away from the leaderboards of
+the experiments that trained the versions. The run id is derived from the version and the
+entry's position, so announcing an entry twice stores it once.
 """
 
 from __future__ import annotations
@@ -39,11 +41,11 @@ def approval_events(version: ModelVersion, entries: range | None = None) -> list
             run_id=uuid5(_CHANGES, f"{version.model}/{version.version}/{index + 1}"),
             job_namespace=TRACKED_JOB_NAMESPACE,
             job_name=f"registry.{version.model}",
-            experiment=version.experiment or REGISTRY_EXPERIMENT,
+            experiment=REGISTRY_EXPERIMENT,
             name=f"{change.to_status.value} {version.model} v{version.version}",
             kind=RunKind.REGISTRATION,
             event_time=change.at,
-            trials=version.trials or (f"register-{version.model}",),
+            trials=(version.model,),
             tags={
                 "model.name": version.model,
                 "model.version": str(version.version),

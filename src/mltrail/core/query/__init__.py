@@ -17,6 +17,7 @@ from mltrail.core.query.ast import (
     Operator,
     Or,
     OrderKey,
+    format_literal,
 )
 from mltrail.core.query.parser import parse_filter, parse_order_by
 
@@ -35,6 +36,7 @@ __all__ = [
     "Operator",
     "Or",
     "OrderKey",
+    "format_literal",
     "parse_filter",
     "parse_order_by",
 ]

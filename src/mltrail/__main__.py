@@ -1,0 +1,5 @@
+"""``python -m mltrail``: the ``mltrail`` command."""
+
+from mltrail.cli import mltrail
+
+mltrail()
