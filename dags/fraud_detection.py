@@ -16,7 +16,9 @@ prepare ──► train (mapped) ──► evaluate (mapped) ──► select_be
 * ``deploy`` puts the version behind the local endpoint ``fraud-detection``, which
   ``mltrail serve fraud-detection`` answers on ``/invocations``.
 
-Files go under the DAG param ``data_dir`` (default ``.mltrail/fraud-detection``). Run it with
+Files go under the DAG param ``data_dir`` (default ``.mltrail/fraud-detection``). The DAG param
+``raw_data`` may name a CSV on S3 (``s3://bucket/key``, read with boto3) or on disk instead of the
+stand-in data; with ``MLTRAIL_ARTIFACT_ROOT=s3://bucket/prefix`` the artifacts go to S3 too. Run it with
 ``dag.test()`` (``make demo`` does) or in any Airflow 3 deployment with ``mltrail[airflow]``.
 """
 
@@ -55,16 +57,14 @@ SEARCH_SPACE: list[dict[str, Any]] = [
 ]
 
 
-def prepare(run: ActiveRun, *, data_dir: str) -> dict[str, str]:
+def prepare(run: ActiveRun, *, data_dir: str, raw_data: str = RAW_DATA) -> dict[str, str]:
     """Split 60/20/20 (stratified), fit the scaler on the training rows, write the three splits."""
     import numpy as np
-    from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    features, labels = load_breast_cancer(return_X_y=True)
-    labels = 1 - labels  # "malignant" is the rare, positive class, as fraud is
-    run.log_input(RAW_DATA, role="raw")
+    features, labels = load_raw(raw_data, Path(data_dir).resolve() / "raw")
+    run.log_input(raw_data, role="raw")
     rest_x, test_x, rest_y, test_y = train_test_split(
         features, labels, test_size=0.2, stratify=labels, random_state=7
     )
@@ -86,6 +86,23 @@ def prepare(run: ActiveRun, *, data_dir: str) -> dict[str, str]:
         written[split] = str(path)
     run.log_metrics({"rows": len(labels), "positive_rate": float(labels.mean())})
     return written
+
+
+def load_raw(uri: str, folder: Path) -> tuple[Any, Any]:
+    """Features and labels (1 = fraud) of the stand-in data, or of a CSV at an ``s3://`` or local URI.
+
+    A CSV has a header row, numeric feature columns, and the label last.
+    """
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
+    from mltrail.tracking.artifacts import download
+
+    if uri == RAW_DATA:
+        features, labels = load_breast_cancer(return_X_y=True)
+        return features, 1 - labels  # "malignant" is the rare, positive class, as fraud is
+    table = np.loadtxt(download(uri, folder / Path(uri).name), delimiter=",", skiprows=1)
+    return table[:, :-1], table[:, -1].astype(int)
 
 
 def train(
@@ -154,12 +171,19 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     default_args={"experiment": EXPERIMENT},
-    params={"data_dir": Param(".mltrail/fraud-detection", type="string")},
+    params={
+        "data_dir": Param(".mltrail/fraud-detection", type="string"),
+        "raw_data": Param(RAW_DATA, type="string", description="The raw data: the stand-in, or a CSV URI"),
+    },
     tags=["mltrail", "example"],
     doc_md=__doc__,
 ) as dag:
     data_dir = "{{ params.data_dir }}"
-    splits = ProcessingOperator(task_id="prepare", python_callable=prepare, op_kwargs={"data_dir": data_dir})
+    splits = ProcessingOperator(
+        task_id="prepare",
+        python_callable=prepare,
+        op_kwargs={"data_dir": data_dir, "raw_data": "{{ params.raw_data }}"},
+    )
     models = TrainingOperator.partial(
         task_id="train",
         python_callable=train,
