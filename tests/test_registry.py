@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 from ol_http_backend import LineageBackend, configure_http, isolate_openlineage
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 import mltrail
 from mltrail import NotFoundError, QuerySyntaxError, ValidationError
 from mltrail.core.registry import ApprovalStatus
+from mltrail.store import Store
 from mltrail.tracking import api
 
 
@@ -152,3 +155,23 @@ def test_each_audit_entry_is_an_openlineage_run_reading_the_version(
     tags = [e["run"]["facets"]["mltrail_tags"]["tags"] for e in completes]
     assert [(t["approval.from"], t["approval.status"], t["approval.reason"]) for t in tags] == expected
     assert {str(r.id) for r in announced} == {e["run"]["runId"] for e in completes}
+
+
+def test_the_database_refuses_to_change_or_delete_the_audit_trail(db_url: str) -> None:
+    with Store(db_url) as store:
+        store.registry.register("fraud", "s3://m/x", actor="ana")
+        store.registry.update_approval("fraud", 1, "Approved", actor="bob", reason="good")
+        trail = store.registry.get("fraud", 1).history
+        engine = store._engine
+        for statement in (
+            "UPDATE model_approval SET actor = 'mallory'",
+            "UPDATE model_approval SET reason = NULL WHERE to_status = 'Approved'",
+            "DELETE FROM model_approval",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+                connection.execute(text(statement))
+        assert store.registry.get("fraud", 1).history == trail
+        assert [(c.actor, c.to_status.value) for c in trail] == [
+            ("ana", "PendingManualApproval"),
+            ("bob", "Approved"),
+        ]
