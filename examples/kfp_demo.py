@@ -1,12 +1,15 @@
 """Run the example Kubeflow pipeline (``pipelines/fraud_detection.py``) once with ``kfp.local``, then
-show what mltrail recorded: the leaderboard of the pipeline run's trials and the lineage of the
-deployed endpoint.
+show what mltrail recorded: the leaderboard of the pipeline run's trials, the model version it
+registered (approved by its policy), the endpoint it deployed that version to, and the endpoint's
+lineage.
 
 Needs ``mltrail[kfp,examples]``; ``make demo`` runs it. The tasks run as subprocesses of this one
 (``SubprocessRunner(use_venv=False)``: no Docker, no cluster) and write their artifacts under
 ``.mltrail/kfp``; their logs go to ``.mltrail/kfp/last-run.log``. mltrail records to its embedded
 default (``.mltrail/mltrail.db``) unless ``MLTRAIL_TRACKING_URI`` says otherwise; the tasks
-inherit this process's environment and working directory, so they record to the same store.
+inherit this process's environment and working directory, so they record to the same store. The
+endpoint is local (``MLTRAIL_SERVING_DIR``, ``.mltrail/endpoints`` by default): serve it with
+``mltrail serve fraud-detection-kfp``.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ def main() -> None:
     ROOT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(REPO / "pipelines"))
 
-    from fraud_detection import ENDPOINT, PIPELINE, fraud_detection
+    from fraud_detection import ENDPOINT, MODEL_NAME, PIPELINE, fraud_detection
     from kfp import local
 
     import mltrail
     from mltrail.cli import mltrail as cli
+    from mltrail.deploy import endpoint_uri
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(ROOT))
     log_file = ROOT / "last-run.log"
@@ -80,8 +84,27 @@ def main() -> None:
         ],
         standalone_mode=False,
     )
+    registration = mltrail.search_runs(
+        experiment=PIPELINE,
+        filter=f"tags.kfp.task = 'register-model' AND tags.kfp.run_id = '{pipeline_run}'",
+        max_results=1,
+    )
+    version = mltrail.registry.get_model_version(
+        MODEL_NAME, int(next(iter(registration)).tags["model.version"])
+    )
+    decided = version.history[-1]
+    console.print(
+        f"registered [bold]{version.model}[/bold] version {version.version}:"
+        f" {version.status.value} by {decided.actor} ({decided.reason})"
+    )
+    deployment = mltrail.deploy.history(ENDPOINT)[0]
+    console.print(
+        f"deployed version {deployment.version} to [bold]{endpoint_uri(ENDPOINT)}[/bold]"
+        f" ({deployment.target}: `mltrail serve {ENDPOINT}`)"
+    )
+
     console.rule("lineage: where the endpoint's model came from")
-    namespace, _, name = ENDPOINT.rpartition("/")
+    namespace, _, name = endpoint_uri(ENDPOINT).rpartition("/")
     cli.main(
         ["lineage", "upstream", f"dataset:{namespace}:{name}", "--granularity", "job"],
         standalone_mode=False,

@@ -12,8 +12,12 @@ experiment run of the experiment ``fraud-detection`` (the pipeline's name):
   own, labelled by its hyperparameters, which also holds the shared ``prepare`` run;
 * ``evaluate`` scores each model on the test split (AUC, F1, a confusion matrix), in the trial of
   the model it scores: it gets the same point of the search space, so its trial has the same label;
-* ``select_best`` picks the model with the best test AUC; ``register`` records it as a model
-  version and ``deploy`` puts the version behind ``mltrail://endpoints/fraud-detection``.
+* ``select_best`` picks the model with the best test AUC; ``register`` makes it the next version
+  of the registered model ``fraud-detection``, Approved at once by the approval policy
+  ``APPROVAL_POLICY`` on the source run (``select_best``'s, with the winner's test AUC), so the
+  pipeline runs unattended; ``deploy`` then serves that version at the local endpoint
+  ``fraud-detection-kfp`` (``mltrail serve fraud-detection-kfp``), and fails the pipeline run
+  instead if the version is not Approved.
 
 Compile it with ``python pipelines/fraud_detection.py [out.yaml]`` (this folder's
 ``fraud_detection.yaml`` is checked in); ``examples/kfp_demo.py`` (``make demo``) runs it with
@@ -35,7 +39,10 @@ if TYPE_CHECKING:  # the run's annotation stays a string: only the source travel
 
 PIPELINE = "fraud-detection"
 MODEL_NAME = "fraud-detection"
-ENDPOINT = "mltrail://endpoints/fraud-detection"
+ENDPOINT = "fraud-detection-kfp"
+"""The local endpoint (the Airflow demo deploys to ``fraud-detection``)."""
+APPROVAL_POLICY = "metrics.best_test_auc >= 0.9"
+"""Approves the registered version at once when ``select_best``'s winner scores this well."""
 SEARCH_SPACE: list[dict[str, Any]] = [
     {"model": "logistic_regression", "C": 0.01},
     {"model": "logistic_regression", "C": 1.0},
@@ -192,10 +199,21 @@ def fraud_detection() -> None:
             evaluations=dsl.Collected(evaluated.outputs["Output"]),
             **identity(PIPELINE),
         )
-        version = mltrail.kfp.register_model(
-            model=best.outputs["best"], model_name=MODEL_NAME, **identity(PIPELINE)
+        registered = mltrail.kfp.register_model(
+            model=best.outputs["best"],
+            model_name=MODEL_NAME,
+            approval_policy=APPROVAL_POLICY,  # checked on the run that wrote the model: select_best
+            **identity(PIPELINE),
         )
-        mltrail.kfp.deploy_model(model_version=version.output, endpoint=ENDPOINT, **identity(PIPELINE))
+        # deploy_model refuses a version that is not Approved: that is the gate. (A dsl.If on
+        # registered.outputs["status"] works on a cluster, but kfp.local cannot resolve a named
+        # output in a condition, and skips the deployment.)
+        mltrail.kfp.deploy_model(
+            model_name=MODEL_NAME,
+            version=registered.outputs["version"],
+            endpoint=ENDPOINT,
+            **identity(PIPELINE),
+        )
 
 
 def compile_pipeline(path: str | Path = COMPILED) -> Path:

@@ -14,6 +14,7 @@ from kfp.dsl import Dataset, Input, Metrics, Model, Output  # noqa: E402
 
 import mltrail  # noqa: E402
 import mltrail.kfp  # noqa: E402
+from mltrail.kfp.components import IDENTITY_PARAMETERS  # noqa: E402
 from mltrail.kfp.runtime import ComponentIdentity  # noqa: E402
 from mltrail.tracking import api  # noqa: E402
 
@@ -80,3 +81,13 @@ def test_a_pipeline_run_records_linked_trials_parented_to_the_pipeline_run(track
         assert trained.id == identity.run_id
     up = mltrail.lineage.query(f"run:{by_name['train [scale=2.0]'].id}", direction="ascendants", depth=4)
     assert f"run:{prepare_run.id}" in [node.id for node in up.nodes]
+
+
+def test_the_users_defaults_stay_with_the_users_parameters() -> None:
+    @mltrail.kfp.component(kind="training")
+    def fit(run, data: Input[Dataset], scale: float = 0.5, label: str = "") -> None:
+        run.log_metric("scale", scale)
+
+    inputs = fit.component_spec.inputs
+    assert (inputs["scale"].default, inputs["label"].default) == (0.5, "")
+    assert all(inputs[name].default is None and not inputs[name].optional for name in IDENTITY_PARAMETERS)

@@ -1,5 +1,6 @@
-"""The example pipeline under kfp.local: trials, linked components, lineage to the endpoint, the
-OpenLineage events; and the checked-in IR, which must match a fresh compilation."""
+"""The example pipeline under kfp.local: trials, linked components, the version its policy approves,
+the local endpoint serving it, lineage to the endpoint, the OpenLineage events; and the checked-in
+IR, which must match a fresh compilation."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+import requests
 import yaml
+from live_server import serve_app
 
 pytest.importorskip("kfp", reason="the kfp extra is not installed")
 pytest.importorskip("sklearn", reason="the examples extra is not installed")
@@ -23,6 +26,9 @@ from kfp import dsl, local  # noqa: E402
 
 import mltrail  # noqa: E402
 from mltrail.core.entities import Run  # noqa: E402
+from mltrail.core.registry import POLICY_ACTOR, REGISTRY_EXPERIMENT, ApprovalStatus  # noqa: E402
+from mltrail.deploy import endpoint_uri  # noqa: E402
+from mltrail.deploy.serve import create_model_app  # noqa: E402
 from mltrail.kfp.runtime import ComponentIdentity  # noqa: E402
 from mltrail.openlineage.validation import validate_event  # noqa: E402
 from mltrail.store import Store  # noqa: E402
@@ -54,9 +60,10 @@ def example() -> ModuleType:
 
 @pytest.fixture
 def store_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh SQLite store for the run; task subprocesses inherit the environment."""
+    """A fresh SQLite store and serving folder for the run; task subprocesses inherit the environment."""
     uri = f"sqlite:///{tmp_path / 'mltrail.db'}"
     monkeypatch.setenv("MLTRAIL_TRACKING_URI", uri)
+    monkeypatch.setenv("MLTRAIL_SERVING_DIR", str(tmp_path / "endpoints"))
     monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
     monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
@@ -141,32 +148,81 @@ def test_example_pipeline_records_trials_lineage_and_runs_parented_to_the_pipeli
         run.metrics["test_auc"].last for run in runs.values() if run.name.startswith("evaluate")
     )
 
-    # Lineage: raw data → prepare → train → select-best → register → deploy → endpoint.
+    # The best model is version 1, Approved at registration by the policy on select-best's run;
+    # the deployment reads that version and writes the endpoint, whose folder serves the model.
+    register, deploy = by_name["register-model"], by_name["deploy-model"]
+    endpoint = endpoint_uri(example.ENDPOINT)
     mltrail.set_tracking_uri(store_uri)
     try:
-        assert [e.name for e in mltrail.list_experiments()] == [EXPERIMENT]
-        page = mltrail.lineage.query(example.ENDPOINT, direction="ascendants", depth=20, page_size=500)
+        assert sorted(e.name for e in mltrail.list_experiments()) == [EXPERIMENT, REGISTRY_EXPERIMENT]
+        audit = mltrail.search_runs(experiment=REGISTRY_EXPERIMENT, max_results=10)
+        version = mltrail.registry.get_model_version(example.MODEL_NAME, 1)
+        (deployment,) = mltrail.deploy.history(example.ENDPOINT)
+        page = mltrail.lineage.query(endpoint, direction="ascendants", depth=20, page_size=500)
     finally:
         api.reset()
+    assert version.status is ApprovalStatus.APPROVED and version.run_id == best.id
+    assert version.metrics == {"best_test_auc": best.metrics["best_test_auc"].last}
+    assert [(c.to_status, c.actor) for c in version.history] == [
+        (ApprovalStatus.PENDING, version.history[0].actor),
+        (ApprovalStatus.APPROVED, POLICY_ACTOR),
+    ]
+    assert example.APPROVAL_POLICY in (version.history[-1].reason or "")
+    # The audit trail, also as runs reading the version (both at one instant: no order to check).
+    assert {run.tags["approval.status"]: run.tags["approval.actor"] for run in audit} == {
+        "PendingManualApproval": version.history[0].actor,
+        "Approved": POLICY_ACTOR,
+    }
+    assert all([d.uri for d in run.inputs] == [version.uri] for run in audit)
+    assert Path(version.source_uri).as_uri() == best.outputs[0].uri  # the winner, copied by select-best
+    assert register.params["approval_policy"] == example.APPROVAL_POLICY
+    assert [(d.uri, d.role) for d in register.inputs] == [(best.outputs[0].uri, "model")]
+    assert [(d.uri, d.role) for d in register.outputs] == [(version.uri, "model_version")]
+    assert register.tags["approval.at_registration"] == "Approved"
+    assert [(d.uri, d.role) for d in deploy.inputs] == [
+        (f"mltrail://models/{example.MODEL_NAME}/versions/1", "model_version")
+    ]
+    assert [(d.uri, d.role) for d in deploy.outputs] == [(endpoint, "endpoint")]
+    assert (deployment.run_id, deployment.version, deployment.target) == (deploy.id, 1, "local")
+    with serve_app(create_model_app(example.ENDPOINT)) as url:
+        assert requests.get(f"{url}/ping", timeout=10).json() == {
+            "status": "ok",
+            "model": example.MODEL_NAME,
+            "version": 1,
+        }
+
+    # Lineage: raw data → prepare → train → select-best → register → deploy → endpoint.
     chain = [node.id for node in page.nodes]
     assert "dataset:sklearn://datasets:breast_cancer" in chain
-    assert any(node.startswith("dataset:mltrail://models:fraud-detection/versions/") for node in chain)
+    datasets = {node.partition("#")[0] for node in chain}  # a dataset node's id ends in its version
+    assert f"dataset:mltrail://models:{example.MODEL_NAME}/versions/1" in datasets
     for name in ("deploy-model", "register-model", "select-best", "prepare"):
         assert f"run:{by_name[name].id}" in chain, name
     assert any(f"run:{run.id}" in chain for run in runs.values() if run.name.startswith("train"))
 
     # OpenLineage: every event valid; the pipeline run has START and COMPLETE; each component run
-    # one START and one terminal event, parented to (and rooted at) the pipeline run.
+    # one START and one terminal event, parented to (and rooted at) the pipeline run; each audit
+    # trail entry is a run of job registry.<model> with START and COMPLETE.
     pipeline_run_id = str(ComponentIdentity(EXPERIMENT, pipeline_run, "").pipeline_run_id)
+    registry_job = f"registry.{example.MODEL_NAME}"
     per_run: dict[str, Counter[str]] = defaultdict(Counter)
+    per_change: dict[str, Counter[str]] = defaultdict(Counter)
     pipeline_events: list[str] = []
-    assert [event["eventType"] for event in stored_events(store_uri)] == ["START", "COMPLETE"]
+    stored = stored_events(store_uri)
+    assert [event["eventType"] for event in stored if event["job"]["name"] == EXPERIMENT] == [
+        "START",
+        "COMPLETE",
+    ]
+    assert {event["job"]["name"] for event in stored} == {EXPERIMENT, registry_job}
     for event in emitted_events(store_uri):
         validate_event(event)
         job = event["job"]
         if job["name"] == EXPERIMENT:
             assert event["run"]["runId"] == pipeline_run_id and job["namespace"] == "kfp"
             pipeline_events.append(event["eventType"])
+            continue
+        if job["name"] == registry_job:
+            per_change[event["run"]["runId"]][event["eventType"]] += 1
             continue
         assert job["name"].split(".", 1)[1] in TASK_JOBS and job["namespace"] == "kfp"
         per_run[event["run"]["runId"]][event["eventType"]] += 1
@@ -176,6 +232,9 @@ def test_example_pipeline_records_trials_lineage_and_runs_parented_to_the_pipeli
         assert parent["root"]["run"]["runId"] == pipeline_run_id
     assert pipeline_events == ["START", "COMPLETE"]
     assert {UUID(run_id) for run_id in per_run} == set(runs)
+    assert {UUID(run_id): dict(counts) for run_id, counts in per_change.items()} == {
+        run.id: {"START": 1, "COMPLETE": 1} for run in audit
+    }
     for counts in per_run.values():
         assert counts["START"] == 1 and sum(counts[t] for t in TERMINAL) == 1, counts
 

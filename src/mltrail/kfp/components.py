@@ -119,7 +119,8 @@ def _tracked_function(
     )
     outer_args = ast.arguments(
         posonlyargs=[],
-        args=[*parameters[1:], *(ast.arg(arg=n, annotation=ast.Name("str")) for n in IDENTITY_PARAMETERS)],
+        # the identity parameters first: the user's defaults belong to the user's last parameters
+        args=[*(ast.arg(arg=n, annotation=ast.Name("str")) for n in IDENTITY_PARAMETERS), *parameters[1:]],
         kwonlyargs=[],
         kw_defaults=[],
         defaults=list(definition.args.defaults),

@@ -7,14 +7,26 @@ def pipeline():
     with dsl.ExitHandler(finish):
         start = start_pipeline_run(**identity(PIPELINE, task=False))
         ...
-        version = register_model(model=best.outputs["model"], model_name="fraud", **identity(PIPELINE))
-        deploy_model(model_version=version.output, endpoint="mltrail://endpoints/fraud", **identity(PIPELINE))
+        registered = register_model(
+            model=best.outputs["model"], model_name="fraud", approval_policy="metrics.val_auc >= 0.9",
+            source_run_id="", **identity(PIPELINE),
+        )
+        with dsl.If(registered.outputs["status"] == "Approved"):  # on a cluster; kfp.local skips it
+            deploy_model(
+                model_name="fraud", version=registered.outputs["version"], endpoint="fraud",
+                target="local", **identity(PIPELINE),
+            )
 ```
 
-No ``from __future__ import annotations`` here: KFP reads the annotations as objects.
+``deploy_model`` itself refuses a version that is not Approved, so without the ``dsl.If`` (which
+``kfp.local`` cannot evaluate on a named output) a pending version fails the pipeline run.
+
+No ``from __future__ import annotations`` here: KFP reads the annotations as objects. Only a
+component's source travels to its pod, where KFP's preamble has ``from typing import *``: so
+``register_model``'s ``NamedTuple`` output is spelled inline.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from kfp import dsl
 from kfp.dsl import Input, Model
@@ -50,19 +62,66 @@ def finish_pipeline_run(
 
 
 @component(kind="registration")
-def register_model(run: "ActiveRun", model: Input[Model], model_name: str) -> str:
-    """Register the model as a new version; return the version's URI (for ``deploy_model``)."""
-    from mltrail.tracking.model_versions import register_version
+def register_model(
+    run: "ActiveRun",
+    model: Input[Model],
+    model_name: str,
+    approval_policy: str = "",
+    source_run_id: str = "",
+) -> NamedTuple("Registered", [("version", int), ("status", str), ("model_version", str)]):  # type: ignore[valid-type]
+    """Register the model as the next version of ``model_name`` in mltrail's registry.
 
-    return str(register_version(run, model_name, model.uri)["model_version"])
+    The run reads the model and writes the version, ``mltrail://models/<model_name>/versions/<n>``.
+    An empty string means "not given".
+
+    Args:
+        run: The component's tracked run.
+        model: The model artifact.
+        model_name: The registered model.
+        approval_policy: A filter in the search language on the source run, e.g.
+            ``metrics.val_auc >= 0.9``: when it matches, the version is Approved at once, else it
+            waits in PendingManualApproval.
+        source_run_id: The run that produced the model; by default the latest completed run that
+            wrote the artifact (the component that output it).
+
+    Returns:
+        ``version`` (for ``deploy_model``), ``status`` (``Approved`` or ``PendingManualApproval``,
+        for a ``dsl.If`` gate) and ``model_version``, the version's URI.
+    """
+    from mltrail.registry import record_registration
+
+    registered = record_registration(
+        run,
+        model_name,
+        model.uri,
+        source_run_id=source_run_id or None,
+        approval_policy=approval_policy or None,
+    )
+    return (registered.version, registered.status.value, registered.uri)
 
 
 @component(kind="deployment")
-def deploy_model(run: "ActiveRun", model_version: str, endpoint: str) -> str:
-    """Put a model version behind an endpoint (recorded; the registry's targets come later)."""
-    run.log_input(model_version, role="model_version")
-    run.log_output(endpoint, role="endpoint")
-    return endpoint
+def deploy_model(
+    run: "ActiveRun", model_name: str, version: int, endpoint: str, target: str = "local"
+) -> str:
+    """Deploy an Approved model version to an endpoint; return the endpoint's URI.
+
+    The run reads the version and writes ``mltrail://endpoints/<endpoint>``. A version that is not
+    Approved fails the component, naming its status (before the target is touched).
+
+    Args:
+        run: The component's tracked run.
+        model_name: The registered model.
+        version: The version, e.g. ``register_model``'s ``version`` output.
+        endpoint: The endpoint's name, e.g. ``fraud-detection`` (not a URI).
+        target: ``local``: ``<serving_dir>/<endpoint>`` (the ``serving_dir`` setting,
+            ``MLTRAIL_SERVING_DIR``), served by ``mltrail serve ENDPOINT``. The ``sagemaker``
+            target needs options (``image_uri``, ``role_arn``) this component does not pass.
+    """
+    from mltrail.deploy import endpoint_uri, record_deployment
+
+    deployment = record_deployment(run, model_name, version, endpoint=endpoint, target=target)
+    return endpoint_uri(deployment.endpoint)
 
 
 __all__ = ["deploy_model", "finish_pipeline_run", "register_model", "start_pipeline_run"]
