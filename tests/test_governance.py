@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +17,25 @@ from mltrail import governance
 from mltrail.core.registry import ApprovalStatus
 from mltrail.tracking import api
 
+REPO = "https://github.com/example/fraud-models.git"
+
 
 @pytest.fixture(params=["sqlite", "http"])
 def chain(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
-    """The chain in a SQLite database, read directly or through a server (its registry over REST)."""
+    """The chain in a SQLite database, read directly or through a server (its registry over REST).
+
+    The runs run from a script in a git checkout (``tmp_path``, branch ``main``), as with
+    ``python train.py``, so they record its commit.
+    """
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "false")
+    git = ["git", "-c", "user.name=ana", "-c", "user.email=ana@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    (tmp_path / "train.py").write_text("print('training')\n")
+    subprocess.run([*git, "add", "train.py"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "train"], check=True)
+    subprocess.run([*git, "remote", "add", "origin", REPO], check=True)
+    monkeypatch.setenv("MLTRAIL_CAPTURE_CODE", "true")
+    monkeypatch.setattr(sys, "argv", [str(tmp_path / "train.py")])
     monkeypatch.setenv("MLTRAIL_SERVING_DIR", str(tmp_path / "endpoints"))
     database = f"sqlite:///{tmp_path / 'mltrail.db'}"
     if request.param == "sqlite":
@@ -49,7 +64,9 @@ def test_provenance_of_an_endpoint_reaches_raw_data_runs_versions_and_deployment
     ]  # upstream first; the other trial does not feed this endpoint
     training = report.runs[1]
     assert training.params == {"C": 1.0} and training.metrics == {"val_auc": 0.94}
-    assert training.trials == ("C=1.0",) and training.commit is None  # code capture is off
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout
+    assert training.trials == ("C=1.0",)
+    assert (training.commit, training.repo_url, training.branch) == (head.strip(), REPO, "main")
 
     [version] = report.model_versions
     assert (version.model, version.version, version.status) == ("fraud", 1, ApprovalStatus.APPROVED)
