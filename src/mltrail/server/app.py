@@ -13,6 +13,7 @@ from mltrail.server.errors import install_error_handlers
 from mltrail.server.group_commit import GroupCommit
 from mltrail.server.paths import RawPathRouting
 from mltrail.server.routers import api_router
+from mltrail.server.ui import install_ui
 from mltrail.store import Store
 
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RawPathRouting)
     install_error_handlers(app)
     app.include_router(api_router)
+    install_ui(app)
     return app
 
 
