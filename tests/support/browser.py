@@ -42,7 +42,6 @@ def find_chromium() -> str | None:
 def launched() -> Iterator[Any]:
     """A Playwright Chromium browser, closed at the end of the block."""
     from playwright.sync_api import sync_playwright
-
     from postgres import is_ci
 
     executable = find_chromium()

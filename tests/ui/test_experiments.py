@@ -10,7 +10,14 @@ from browser import Demo
 
 
 def test_every_page_url_serves_the_page_with_a_strict_policy(demo: Demo) -> None:
-    for path in ("/", "/experiments/fraud-detection", "/experiments/e/trials/t", "/models", "/lineage", "/sign-in"):
+    for path in (
+        "/",
+        "/experiments/fraud-detection",
+        "/experiments/e/trials/t",
+        "/models",
+        "/lineage",
+        "/sign-in",
+    ):
         answer = requests.get(demo.url + path, timeout=10)
         assert answer.status_code == 200 and "text/html" in answer.headers["content-type"], path
         assert "script-src 'self'" in answer.headers["content-security-policy"]

@@ -19,7 +19,15 @@ from fastapi.staticfiles import StaticFiles
 STATIC = Path(str(files("mltrail.server.ui") / "static"))
 """The assets' folder inside the installed package."""
 ASSETS_PATH = "/static/ui"
-PAGE_PATHS = ("/", "/experiments/{rest:path}", "/runs/{rest:path}", "/models", "/models/{rest:path}", "/lineage", "/sign-in")
+PAGE_PATHS = (
+    "/",
+    "/experiments/{rest:path}",
+    "/runs/{rest:path}",
+    "/models",
+    "/models/{rest:path}",
+    "/lineage",
+    "/sign-in",
+)
 """The UI's page URLs; each answers the same HTML page, whose scripts draw the page the URL names."""
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
