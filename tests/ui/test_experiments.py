@@ -36,6 +36,7 @@ def test_experiments_list_trial_counts_activity_and_the_best_metric(
     experiment = cells["fraud-detection"]
     assert experiment[1] == "5"  # the DAG run's trial and one per point of the search
     assert experiment[2].startswith("20") and float(experiment[3]) > 0.9
+    assert "null" not in page.locator("main").inner_text()
     page.screenshot(path=screenshots / "experiments.png", full_page=True)
 
     page.get_by_role("link", name="fraud-detection").click()

@@ -29,8 +29,8 @@ export async function render(main, { query }) {
           h("td", { class: "muted" }, experiment.description || ""),
         ))),
     ),
-    experiments.length ? null : h("p", { class: "muted" }, "No experiments yet: track a run, or run `make demo`."),
   );
+  if (!experiments.length) main.append(h("p", { class: "muted" }, "No experiments yet: track a run, or run `make demo`."));
 }
 
 async function summarise(experiment, metric, goal) {
