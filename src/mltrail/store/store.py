@@ -248,6 +248,32 @@ class Store:
         """Return experiments ordered by name, with their trial counts."""
         return self._read(lambda c: hydrate.experiments(c, include_archived=include_archived, names=names))
 
+    def experiment_keys(self, name: str) -> dict[str, list[str]]:
+        """Return the param, metric and tag keys of an experiment's trials, each list sorted.
+
+        The answer's keys are ``params``, ``metrics`` and ``tags``.
+
+        Raises:
+            NotFoundError: If there is no such experiment.
+        """
+        tables = {"params": t.trial_param, "metrics": t.trial_metric, "tags": t.trial_tag}
+
+        def read(connection: Connection) -> dict[str, list[str]]:
+            experiment_id = self._experiment_id(connection, name)
+            return {
+                kind: list(
+                    connection.execute(
+                        select(table.c.key)
+                        .where(table.c.experiment_id == experiment_id)
+                        .distinct()
+                        .order_by(table.c.key)
+                    ).scalars()
+                )
+                for kind, table in tables.items()
+            }
+
+        return self._read(read)
+
     def set_experiment_archived(self, name: str, archived: bool = True) -> Experiment:
         """Archive an experiment (or restore it); archived experiments are hidden from listings."""
 

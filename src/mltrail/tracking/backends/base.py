@@ -117,6 +117,9 @@ class Backend(Protocol):
     ) -> list[Experiment]:
         """Return experiments ordered by name."""
 
+    def experiment_keys(self, name: str) -> dict[str, list[str]]:
+        """Return the param, metric and tag keys of an experiment's trials, each list sorted."""
+
     def get_run(self, run_id: UUID) -> Run:
         """Return a run by id."""
 

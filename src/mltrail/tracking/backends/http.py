@@ -241,6 +241,11 @@ class HttpBackend:
         params: dict[str, Any] = {"include_archived": include_archived, "name": list(names or ())}
         return wire.load(list[Experiment], self._send("GET", "/experiments", params=params))
 
+    def experiment_keys(self, name: str) -> dict[str, list[str]]:
+        """Return the param, metric and tag keys of an experiment's trials, each list sorted."""
+        answer = self._send("GET", f"/experiments/{wire.path_segment(name)}/keys")
+        return wire.load(dict[str, list[str]], answer)
+
     # -- reads ------------------------------------------------------------------------------------
 
     def get_run(self, run_id: UUID) -> Run:

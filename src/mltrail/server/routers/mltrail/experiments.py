@@ -37,3 +37,9 @@ def list_experiments(
 def get_experiment(name: PathText, store: StoreDep) -> WireResponse:
     """One experiment, or 404."""
     return wire_response(store.get_experiment(name))
+
+
+@router.get("/{name}/keys", dependencies=[READ], responses={200: {"model": dict[str, list[str]]}})
+def get_experiment_keys(name: PathText, store: StoreDep) -> WireResponse:
+    """The param, metric and tag keys of the experiment's trials: ``{params, metrics, tags}``."""
+    return wire_response(store.experiment_keys(name), dict[str, list[str]])
