@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -24,6 +25,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024**2, "mb": 1000**2, "mib": 1024**2}
 _SIZE_UNITS |= {"g": 1024**3, "gb": 1000**3, "gib": 1024**3}
+_URL_SETTINGS = frozenset({"airflow_url", "kfp_url"})
+"""Settings that hold the base URL of a web UI: ``http(s)://`` only, since pages link to them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,12 @@ class Settings:
             [env MLTRAIL_BACKEND_TIMEOUT]
         require_auth_for_reads: The server asks for a reader token on reads too (once any token
             exists; writes always need a writer token then). [env MLTRAIL_REQUIRE_AUTH_FOR_READS]
+        airflow_url: Base URL of the Airflow 3 web server whose DAGs the runs come from, e.g.
+            ``https://airflow.example.com``; the web UI links each Airflow task run back to it.
+            [env MLTRAIL_AIRFLOW_URL]
+        kfp_url: Base URL of the Kubeflow Pipelines UI the runs come from, e.g.
+            ``https://kubeflow.example.com/pipeline``; the web UI links each KFP run back to it.
+            [env MLTRAIL_KFP_URL]
     """
 
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -73,6 +82,8 @@ class Settings:
     serving_dir: str = ".mltrail/endpoints"
     backend_timeout: float = 5.0
     require_auth_for_reads: bool = False
+    airflow_url: str | None = None
+    kfp_url: str | None = None
 
 
 def resolve_settings(
@@ -163,6 +174,8 @@ def _read_config_file(path: Path) -> tuple[dict[str, Any], str]:
 def _coerce(name: str, raw: Any, annotation: Any, source: str) -> Any:
     if name == "spool_max_bytes":
         return _coerce_size(name, raw, source)
+    if name in _URL_SETTINGS:
+        return _coerce_url(name, raw, source)
     text = str(annotation)
     if "bool" in text:
         if isinstance(raw, bool):
@@ -197,6 +210,19 @@ def _coerce(name: str, raw: Any, annotation: Any, source: str) -> Any:
     if not value and "None" not in text:
         raise ConfigError(f"{name} must not be empty", key=name, value=raw, source=source)
     return value or None
+
+
+def _coerce_url(name: str, raw: Any, source: str) -> str | None:
+    """Return a web UI's base URL without its trailing ``/``, or ``None`` for an empty value."""
+    text = str(raw).strip().rstrip("/")
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{name} must be an http:// or https:// base URL, got {raw!r}", key=name, value=raw, source=source
+        )
+    return text
 
 
 def _coerce_size(name: str, raw: Any, source: str) -> int:

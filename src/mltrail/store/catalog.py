@@ -165,12 +165,18 @@ class Catalog:
         after: int = 0,
         before: int = 2**62,
         descending: bool = True,
+        run_id: UUID | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> CatalogPage[dict[str, Any]]:
-        """Stored events with event times (ms) in ``[after, before]``, newest first by default."""
+        """Stored events with event times (ms) in ``[after, before]``, newest first by default.
+
+        ``run_id`` keeps only the events of one OpenLineage run (an mltrail run's id is its own).
+        """
         bounds = _bounds(limit, offset)
-        return self._read(lambda c: events(c, after=after, before=before, descending=descending, **bounds))
+        return self._read(
+            lambda c: events(c, after=after, before=before, descending=descending, run_id=run_id, **bounds)
+        )
 
 
 def _bounds(limit: int, offset: int) -> dict[str, int]:
@@ -798,10 +804,19 @@ def created_counts(connection: Connection, kind: str, start: int, width: int, bu
 
 
 def events(
-    connection: Connection, *, after: int, before: int, descending: bool, limit: int, offset: int
+    connection: Connection,
+    *,
+    after: int,
+    before: int,
+    descending: bool,
+    limit: int,
+    offset: int,
+    run_id: UUID | None = None,
 ) -> CatalogPage[dict[str, Any]]:
-    """Stored OpenLineage events with ``after <= eventTime <= before``, by time, and how many."""
+    """Stored OpenLineage events with ``after <= eventTime <= before`` (of one run), by time, and how many."""
     window = (_e.event_time >= after) & (_e.event_time <= before)
+    if run_id is not None:
+        window = window & (_e.run_id == run_id)
     total = connection.execute(select(func.count()).where(window)).scalar_one()
     order = (_e.event_time.desc(), _e.id.desc()) if descending else (_e.event_time, _e.id)
     payloads = connection.execute(

@@ -6,12 +6,12 @@ responses are the dataclasses of :mod:`mltrail.core.wire` and :mod:`mltrail.core
 
 from fastapi import APIRouter
 
-from mltrail.server.routers.mltrail import artifacts, events, experiments, lineage, models, runs, trials
+from mltrail.server.routers.mltrail import artifacts, events, experiments, lineage, models, runs, trials, ui
 
 PREFIX = "/api/mltrail/v1"
 
 router = APIRouter(prefix=PREFIX)
-for module in (experiments, runs, trials, lineage, models, events, artifacts):
+for module in (experiments, runs, trials, lineage, models, events, artifacts, ui):
     router.include_router(module.router)
 
 __all__ = ["PREFIX", "router"]

@@ -1,16 +1,20 @@
-"""Runs: record them (start, batches, end, more trials), read them, search them, metric history."""
+"""Runs: record them (start, batches, end, more trials), read them, search them, metric history.
+
+Also what the web UI shows of a run: its stored OpenLineage events and its artifact files.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from mltrail.core.entities import MetricHistory, Run, RunRecord
 from mltrail.core.wire import RunBatch, RunEnd, SearchRequest, TrialLink, arguments, dump
 from mltrail.server.deps import READ, WRITE, StoreDep
 from mltrail.server.responses import WireResponse, wire_response
+from mltrail.server.routers.mltrail.artifacts import RunArtifactListing, run_artifact_listing
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -72,3 +76,25 @@ def get_metric_history(
 ) -> WireResponse:
     """A metric's points, all or downsampled (first, last and extremes kept)."""
     return wire_response(store.get_metric_history(run_id, key, max_points=max_points))
+
+
+@router.get("/{run_id}/events", dependencies=[READ])
+def list_run_events(
+    run_id: UUID,
+    store: StoreDep,
+    limit: Annotated[int, Query(description="Events per page, 1 to 10,000")] = 100,
+    offset: Annotated[int, Query(description="Events to skip")] = 0,
+) -> WireResponse:
+    """``{"items": [event], "total": N}``: the OpenLineage events stored for the run, oldest first.
+
+    Runs the SDK wrote to the store directly have none; a run known only from events has no
+    ``GET /runs/{id}`` but has its events here.
+    """
+    page = store.catalog.events(run_id=run_id, descending=False, limit=limit, offset=offset)
+    return WireResponse({"items": list(page.items), "total": page.total})
+
+
+@router.get("/{run_id}/artifacts", dependencies=[READ], responses={200: {"model": RunArtifactListing}})
+def list_run_artifacts(run_id: UUID, store: StoreDep, request: Request) -> WireResponse:
+    """The run's artifact files, read with ``GET /artifacts/{path}``, or why the server cannot reach them."""
+    return wire_response(run_artifact_listing(request, store.get_run(run_id).artifact_uri))
