@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: venv demo test lint format bench bench-lineage bench-server bench-airflow clean
+.PHONY: venv demo test lint format bench bench-lineage bench-server bench-airflow bench-ui clean
 
 # The virtualenv is (re)built whenever pyproject.toml changes; the stamp marks a finished install.
 $(VENV)/.installed: pyproject.toml
@@ -58,6 +58,9 @@ bench-server: $(VENV)/.installed
 
 bench-airflow: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.airflow $(BENCH_ARGS)
+
+bench-ui: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.ui $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work
