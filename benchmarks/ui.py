@@ -26,6 +26,7 @@ import contextlib
 import os
 import shutil
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                     "U2",
                     lambda page: _leaderboard(page, url, {"filter": FILTER, "order": "metrics.val_auc DESC"}),
                 ),
-                ("U3", lambda page: _parallel(page, url)),
+                ("U3", lambda page: _parallel(page, url, min(args.n, 5000))),
             )
         }
         peer = _mlflow(browser, args, console) if args.peer == "mlflow" else {}
@@ -154,22 +155,14 @@ def _served(uri: str) -> Iterator[str]:
 
 @contextmanager
 def _browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+    from browser import MISSING, chromium, find_chromium
 
-    executable = (
-        os.environ.get("MLTRAIL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    )
+    executable = find_chromium()
     if executable is None:
-        raise SystemExit("headless Chromium is needed (Debian: apt-get install chromium)")
-    arguments = ["--disable-background-networking", "--disable-dev-shm-usage"]
-    if os.geteuid() == 0:
-        arguments.append("--no-sandbox")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=arguments)
-        try:
-            yield browser
-        finally:
-            browser.close()
+        raise SystemExit(MISSING)
+    with chromium(executable) as browser:
+        yield browser
 
 
 def _timed(
@@ -305,15 +298,16 @@ def _leaderboard(page: Any, url: str, state: dict[str, str]) -> None:
     page.locator("#leaderboard tbody tr").first.wait_for(timeout=60_000)
 
 
-def _parallel(page: Any, url: str) -> None:
+def _parallel(page: Any, url: str, lines: int) -> None:
     page.goto(f"{url}/experiments/{ours.EXPERIMENT}/compare")
     page.wait_for_function(
-        """() => {
+        """(lines) => {
             const box = document.getElementById("parallel");
             const chart = box && window.echarts && echarts.getInstanceByDom(box);
             const series = chart && chart.getOption().series;
-            return series && series.length && series[0].data.length >= 5000;
+            return series && series.length && series[0].data.length >= lines;
         }""",
+        arg=lines,
         timeout=120_000,
     )
 

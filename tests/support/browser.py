@@ -40,8 +40,10 @@ def find_chromium() -> str | None:
 
 @contextmanager
 def launched() -> Iterator[Any]:
-    """A Playwright Chromium browser, closed at the end of the block."""
-    from playwright.sync_api import sync_playwright
+    """A Playwright Chromium browser for a test, closed at the end of the block.
+
+    Without Chromium the test skips, or fails in CI.
+    """
     from postgres import is_ci
 
     executable = find_chromium()
@@ -49,6 +51,15 @@ def launched() -> Iterator[Any]:
         if is_ci():
             pytest.fail(MISSING)
         pytest.skip(MISSING)
+    with chromium(executable) as browser:
+        yield browser
+
+
+@contextmanager
+def chromium(executable: str) -> Iterator[Any]:
+    """Headless Chromium at ``executable``, driven by Playwright (the UI benchmark uses it too)."""
+    from playwright.sync_api import sync_playwright
+
     arguments = ["--disable-background-networking", "--disable-dev-shm-usage"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         arguments.append("--no-sandbox")
