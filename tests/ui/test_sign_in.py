@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from browser import Demo
 from live_server import live_server, wait_for_auth
 
 from mltrail.store import Store
@@ -101,6 +102,10 @@ def test_an_approver_token_approves_as_its_name(locked: Locked, page: Any) -> No
     page.wait_for_url(lambda url: url.startswith(f"{locked.url}/sign-in?next="))
     sign_in(page, locked.approver)
     page.wait_for_url(locked.url + path)
+    page.wait_for_function(
+        "() => (document.getElementById('signed-in') || {}).textContent"
+        " === 'signed in as release-manager (approver) · '"
+    )
 
     approve(page, "signed off by release management")
     page.locator("#trail tbody tr").nth(1).wait_for()
@@ -109,3 +114,11 @@ def test_an_approver_token_approves_as_its_name(locked: Locked, page: Any) -> No
     assert (change.to_status.value, change.actor) == ("Approved", APPROVER)
     assert change.reason == "signed off by release management"
     assert page.locator("#approve").is_disabled() and page.locator("#reject").is_enabled()
+
+
+def test_a_bad_token_is_refused_at_sign_in_on_a_server_with_open_reads(demo: Demo, page: Any) -> None:
+    page.goto(f"{demo.url}/sign-in")
+    sign_in(page, "mlt_0123456789ab_not-a-token")
+    page.locator("main .error").wait_for()
+    assert page.locator("main .error").inner_text() == "invalid, revoked or expired token"
+    assert page.evaluate("localStorage.getItem('mltrail.token')") is None

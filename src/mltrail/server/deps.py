@@ -52,17 +52,35 @@ class Access:
         store: Store = app.state.store
         if not await _tokens_required(app, store):
             return None
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        found = await presented_token(request)
+        if found is None:
             raise HTTPException(
                 401, "authentication required: send Authorization: Bearer <token>", _CHALLENGE
             )
-        found = await run_in_threadpool(store.tokens.verify, token.strip())
-        if found is None or not found.is_active(datetime.now(UTC)):
-            raise HTTPException(401, "invalid, revoked or expired token", _CHALLENGE)
         if not found.role.allows(self.role):
             raise HTTPException(403, f"a {found.role} token may not do this; it needs {self.role} or above")
         return found
+
+
+async def presented_token(request: Request) -> TokenInfo | None:
+    """The request's bearer token, checked; ``None`` when the request sends none.
+
+    Raises:
+        HTTPException: 401 for a token that is unknown, revoked or expired.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    store: Store = request.app.state.store
+    found = await run_in_threadpool(store.tokens.verify, token.strip())
+    if found is None or not found.is_active(datetime.now(UTC)):
+        raise HTTPException(401, "invalid, revoked or expired token", _CHALLENGE)
+    return found
+
+
+async def tokens_required(request: Request) -> bool:
+    """Whether the server asks for tokens (any active token exists, as last checked)."""
+    return await _tokens_required(request.app, request.app.state.store)
 
 
 async def _tokens_required(app: Any, store: Store) -> bool:
@@ -122,4 +140,14 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return out
 
 
-__all__ = ["MAX_BODY_BYTES", "READ", "WRITE", "Access", "StoreDep", "get_store", "json_body"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "READ",
+    "WRITE",
+    "Access",
+    "StoreDep",
+    "get_store",
+    "json_body",
+    "presented_token",
+    "tokens_required",
+]

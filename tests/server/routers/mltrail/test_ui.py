@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from live_server import live_server
+from live_server import live_server, wait_for_auth
 
 from mltrail.config import resolve_settings
 from mltrail.core.errors import ConfigError
+from mltrail.store import Store
 
 CONFIG = "/api/mltrail/v1/ui/config"
+WHOAMI = "/api/mltrail/v1/ui/whoami"
 
 
 def test_ui_config_serves_the_orchestrator_urls_the_server_was_given(tmp_path: Path) -> None:
@@ -45,3 +47,21 @@ def test_an_orchestrator_url_must_be_a_plain_http_url(tmp_path: Path, value: str
         value,
         "env MLTRAIL_AIRFLOW_URL",
     )
+
+
+def test_whoami_names_a_valid_token_and_refuses_a_bad_one_even_with_reads_open(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'who.db'}"
+    with live_server(database) as url:
+        assert requests.get(url + WHOAMI, timeout=10).json() == {
+            "name": None,
+            "role": None,
+            "tokens_required": False,
+        }
+        with Store(database) as store:
+            _, token = store.tokens.create("release-manager", "approver")
+        wait_for_auth(url)
+        answer = requests.get(url + WHOAMI, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.json() == {"name": "release-manager", "role": "approver", "tokens_required": True}
+        refused = requests.get(url + WHOAMI, headers={"Authorization": f"Bearer {token}x"}, timeout=10)
+        assert refused.status_code == 401 and "invalid" in refused.json()["message"]
+        assert requests.get(url + WHOAMI, timeout=10).json()["name"] is None  # reads stay open

@@ -161,14 +161,24 @@ export function segment(text) {
   return encodeURIComponent(text);
 }
 
-function showWho() {
+async function showWho() {
   const who = document.getElementById("who");
   if (!who) return;
-  who.replaceChildren(
-    getToken()
-      ? h("span", {}, "signed in with a token · ", h("a", { href: "#", onclick: (e) => { e.preventDefault(); setToken(null); go("/sign-in"); } }, "sign out"))
-      : link("/sign-in", "sign in"),
-  );
+  const token = getToken();
+  if (!token) {
+    who.replaceChildren(link("/sign-in", "sign in"));
+    return;
+  }
+  const signOut = h("a", { href: "#", onclick: (e) => { e.preventDefault(); setToken(null); go("/sign-in"); } }, "sign out");
+  let name = "a token";
+  try {
+    const visitor = await api("/ui/whoami");
+    if (visitor.name) name = `${visitor.name} (${visitor.role})`;
+  } catch {
+    name = "a token the server refuses";
+  }
+  if (getToken() !== token) return; // signed in or out meanwhile: that call draws the header
+  who.replaceChildren(h("span", { id: "signed-in" }, `signed in as ${name} · `), signOut);
 }
 
 let drawing = 0;
