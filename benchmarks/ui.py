@@ -9,7 +9,9 @@ figure is on the page:
 - U1: the leaderboard's first page (50 rows, newest first);
 - U2: the leaderboard filtered and sorted, ``params.learning_rate < 0.01 AND metrics.val_auc > 0.9``
   by ``metrics.val_auc DESC``;
-- U3: the compare page's parallel coordinates over 5,000 trials.
+- U3: the compare page's parallel coordinates over 5,000 trials;
+- U4: the compare page's metric curves for 100 trials whose metric has 100,000 points each
+  (the server downsamples each to 1,000 points; a store of its own, also kept).
 
 The peer is MLflow's UI (``mlflow server``, MLflow installed in a virtualenv of its own as for
 the search benchmarks) on the same trials, bulk-loaded by ``benchmarks/peers/mlflow_runner.py``,
@@ -45,7 +47,10 @@ TARGETS = {
     "U1": ("leaderboard, first page", 1000.0),
     "U2": ("leaderboard, filtered and sorted", 1000.0),
     "U3": ("parallel coordinates, 5,000 trials", 2000.0),
+    "U4": ("metric curves, 100 trials × 100,000 points", 2000.0),
 }
+CURVES = (100, 100_000)
+"""Trials and points per trial of U4's metric."""
 FILTER = "params.learning_rate < 0.01 AND metrics.val_auc > 0.9"
 MLFLOW_FILTER = "metrics.learning_rate < 0.01 and metrics.val_auc > 0.9"
 
@@ -62,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     uri = _loaded_store(args.n, args.seed, console)
+    curves_uri = _curves_store(console)
+    with _served(curves_uri) as curves_url, _browser() as browser:
+        curves = _timed(browser, args.repeat, lambda page: _curves(page, curves_url))
     with _served(uri) as url, _browser() as browser:
         results = {
             name: _timed(browser, args.repeat, measure)
@@ -74,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("U3", lambda page: _parallel(page, url, min(args.n, 5000))),
             )
         }
+        results["U4"] = curves
         peer = _mlflow(browser, args, console) if args.peer == "mlflow" else {}
     table = Table(
         title=f"web UI with {args.n:,} trials, ms: median of {args.repeat} loads (MLflow: {args.peer_repeat})"
@@ -99,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _peer_cell(name: str, theirs: float | None, cap_ms: float) -> str:
-    if name == "U3":
-        return "cannot (charts ≤ 500 runs)"
+    if name in ("U3", "U4"):
+        return "cannot (charts ≤ 500 runs)" if name == "U3" else "not timed"
     if theirs is None:
         return "—"
     return f"> {cap_ms:,.0f} (no table by the cap)" if theirs >= cap_ms else f"{theirs:,.0f}"
@@ -291,6 +300,54 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _curves_store(console: Console) -> str:
+    """A store of 100 trials whose ``loss`` has 100,000 points each, recorded once through the SDK."""
+    import mltrail
+    from benchmarks import data
+    from mltrail.tracking import api
+
+    trials, points = CURVES
+    folder = WORK / f"curves-{trials}x{points}"
+    uri = f"sqlite:///{folder / 'mltrail.db'}"
+    if (folder / "loaded").exists():
+        return uri
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["MLTRAIL_CAPTURE_CODE"] = "false"
+    mltrail.set_tracking_uri(uri)
+    try:
+        with console.status(f"recording {trials} trials × {points:,} points (once; kept in {folder})"):
+            for index in range(trials):
+                with mltrail.start_run(
+                    experiment="bench-curves", trial=f"curve-{index:03d}", kind="training"
+                ) as run:
+                    for point in data.metric_series(points, seed=index):
+                        run.log_metric(
+                            "loss", point.value, step=point.step, timestamp=point.timestamp_ms / 1000
+                        )
+            mltrail.flush()
+    finally:
+        api.reset()
+    (folder / "loaded").touch()
+    return uri
+
+
+def _curves(page: Any, url: str) -> None:
+    trials, _ = CURVES
+    state = urlencode([("metric", "loss"), *(("trial", f"curve-{i:03d}") for i in range(trials))])
+    page.goto(f"{url}/experiments/bench-curves/compare?{state}")
+    page.wait_for_function(
+        """(count) => {
+            const box = document.getElementById("curves");
+            const chart = box && window.echarts && echarts.getInstanceByDom(box);
+            const series = chart && chart.getOption().series;
+            return series && series.length === count && series.every((s) => s.data && s.data.length);
+        }""",
+        arg=trials,
+        timeout=120_000,
+    )
 
 
 def _leaderboard(page: Any, url: str, state: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ import { cellValue, column, columnTitle, fill, inFilters, metricColumn } from ".
 
 const MAX_TRIALS = 5000;
 const PAGE = 1000;
-const MAX_CURVES = 20;
+const MAX_CURVES = 100;
 const MAX_LIST = 200;
 const DEFAULT_PARAM_AXES = 6;
 const DEFAULT_METRIC_AXES = 4;
