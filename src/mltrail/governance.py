@@ -10,7 +10,7 @@ report = mltrail.governance.impact("s3://raw/transactions.csv")
 Both walk the lineage graph at run granularity and enrich its nodes through the SDK: each run
 with its kind, code, params and last metric values (:func:`mltrail.get_run`), each model version
 with its approval status and audit trail (:mod:`mltrail.registry`), and each endpoint with its
-deployments (:func:`mltrail.deploy.history`). The registry needs a database tracking URI.
+deployments (:func:`mltrail.deploy.history`), against a database or a server alike.
 """
 
 from __future__ import annotations
@@ -129,7 +129,6 @@ def provenance(node: str, *, depth: int = DEFAULT_DEPTH) -> GovernanceReport:
     Raises:
         ValidationError: If the node id or the depth is malformed.
         NotFoundError: If the graph has no such node.
-        ConfigError: If a model version is reached over a server tracking URI.
     """
     return _report(node, Direction.ASCENDANTS, depth)
 
@@ -144,7 +143,6 @@ def impact(uri: str, *, depth: int = DEFAULT_DEPTH) -> GovernanceReport:
     Raises:
         ValidationError: If the node id or the depth is malformed.
         NotFoundError: If the graph has no such node.
-        ConfigError: If a model version is reached over a server tracking URI.
     """
     return _report(uri, Direction.DESCENDANTS, depth)
 

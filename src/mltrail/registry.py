@@ -68,9 +68,7 @@ def register_model(
         QuerySyntaxError: If the policy does not parse (nothing is recorded).
         NotFoundError: If the source run does not exist (nothing is recorded).
     """
-    if approval_policy is not None:
-        parse_filter(approval_policy)
-    source_id = producer_of(model_uri) if source_run_id is None else api._as_uuid(source_run_id)
+    source_id = _source_of(model_uri, source_run_id, approval_policy)
     source = None if source_id is None else api.get_run(source_id)
     with api.start_run(
         experiment=REGISTRY_EXPERIMENT if source is None else source.experiment,
@@ -78,15 +76,7 @@ def register_model(
         name=f"register {model}",
         kind=RunKind.REGISTRATION,
     ) as run:
-        return record_registration(
-            run,
-            model,
-            model_uri,
-            source_run_id=source_id,
-            approval_policy=approval_policy,
-            description=description,
-            tags=tags,
-        )
+        return _register_in(run, model, model_uri, source_id, approval_policy, description, tags)
 
 
 def record_registration(
@@ -104,11 +94,28 @@ def record_registration(
     What :func:`register_model` does in its own run; pipeline steps (the Airflow operator, the
     KFP component) call it in theirs. Same arguments and errors.
     """
-    from mltrail.openlineage.approvals import approval_events  # the OpenLineage client loads on use
+    source_id = _source_of(model_uri, source_run_id, approval_policy)
+    return _register_in(run, model, model_uri, source_id, approval_policy, description, tags)
 
+
+def _source_of(model_uri: str, source_run_id: UUID | str | None, approval_policy: str | None) -> UUID | None:
+    """Check the policy's syntax (before anything is recorded) and resolve the source run's id."""
     if approval_policy is not None:
         parse_filter(approval_policy)
-    source_id = producer_of(model_uri) if source_run_id is None else api._as_uuid(source_run_id)
+    return producer_of(model_uri) if source_run_id is None else api._as_uuid(source_run_id)
+
+
+def _register_in(
+    run: ActiveRun,
+    model: str,
+    model_uri: str,
+    source_id: UUID | None,
+    approval_policy: str | None,
+    description: str | None,
+    tags: Mapping[str, Any] | None,
+) -> ModelVersion:
+    from mltrail.openlineage.approvals import approval_events  # the OpenLineage client loads on use
+
     run.log_input(model_uri, role="model")
     registered = _registry().register(
         model,
