@@ -117,10 +117,39 @@ def _peer_cell(name: str, theirs: float | None, cap_ms: float) -> str:
 
 def _loaded_store(n: int, seed: int, console: Console) -> str:
     """The SQLite store holding ``n`` trials of ``seed``, recorded through the SDK on first use."""
+
+    def record(uri: str) -> None:
+        ours._record_trials(n, seed)
+        ours._analyze(uri)
+
+    return _kept_store(f"n{n}-seed{seed}", f"{n:,} trials", record, console)
+
+
+def _curves_store(console: Console) -> str:
+    """A store of 100 trials whose ``loss`` has 100,000 points each, recorded once through the SDK."""
+    import mltrail
+    from benchmarks import data
+
+    trials, points = CURVES
+
+    def record(_: str) -> None:
+        for index in range(trials):
+            with mltrail.start_run(
+                experiment="bench-curves", trial=f"curve-{index:03d}", kind="training"
+            ) as run:
+                for point in data.metric_series(points, seed=index):
+                    run.log_metric("loss", point.value, step=point.step, timestamp=point.timestamp_ms / 1000)
+        mltrail.flush()
+
+    return _kept_store(f"curves-{trials}x{points}", f"{trials} trials × {points:,} points", record, console)
+
+
+def _kept_store(name: str, what: str, record: Callable[[str], None], console: Console) -> str:
+    """The SQLite store ``benchmarks/.work/ui/<name>``, filled once by ``record(uri)`` through the SDK."""
     import mltrail
     from mltrail.tracking import api
 
-    folder = WORK / f"n{n}-seed{seed}"
+    folder = WORK / name
     uri = f"sqlite:///{folder / 'mltrail.db'}"
     if (folder / "loaded").exists():
         return uri
@@ -129,11 +158,10 @@ def _loaded_store(n: int, seed: int, console: Console) -> str:
     os.environ["MLTRAIL_CAPTURE_CODE"] = "false"
     mltrail.set_tracking_uri(uri)
     try:
-        with console.status(f"recording {n:,} trials (once; kept in {folder})"):
-            ours._record_trials(n, seed)
+        with console.status(f"recording {what} (once; kept in {folder})"):
+            record(uri)
     finally:
         api.reset()
-    ours._analyze(uri)
     (folder / "loaded").touch()
     return uri
 
@@ -300,38 +328,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _curves_store(console: Console) -> str:
-    """A store of 100 trials whose ``loss`` has 100,000 points each, recorded once through the SDK."""
-    import mltrail
-    from benchmarks import data
-    from mltrail.tracking import api
-
-    trials, points = CURVES
-    folder = WORK / f"curves-{trials}x{points}"
-    uri = f"sqlite:///{folder / 'mltrail.db'}"
-    if (folder / "loaded").exists():
-        return uri
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    os.environ["MLTRAIL_CAPTURE_CODE"] = "false"
-    mltrail.set_tracking_uri(uri)
-    try:
-        with console.status(f"recording {trials} trials × {points:,} points (once; kept in {folder})"):
-            for index in range(trials):
-                with mltrail.start_run(
-                    experiment="bench-curves", trial=f"curve-{index:03d}", kind="training"
-                ) as run:
-                    for point in data.metric_series(points, seed=index):
-                        run.log_metric(
-                            "loss", point.value, step=point.step, timestamp=point.timestamp_ms / 1000
-                        )
-            mltrail.flush()
-    finally:
-        api.reset()
-    (folder / "loaded").touch()
-    return uri
 
 
 def _curves(page: Any, url: str) -> None:
